@@ -1,0 +1,26 @@
+"""stabsim: how a UN Security Council negotiation over a stabilization force is likely to end.
+
+Typical use from Python::
+
+    import sim
+    scenario = sim.load_scenario("scenarios/gaza_isf_2025.yaml")
+    result = sim.run(scenario, seed=1)
+    print(result.outcome, result.text)
+"""
+
+from sim.errors import ScenarioError, StabsimError
+from sim.model import NegotiationModel, run
+from sim.result import RunResult
+from sim.scenario import Params, Scenario, load_scenario
+
+__all__ = [
+    "NegotiationModel",
+    "Params",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "StabsimError",
+    "load_scenario",
+    "run",
+]
+__version__ = "0.1.0"

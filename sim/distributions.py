@@ -1,0 +1,172 @@
+"""Scenario parameters that are either a fixed value or a distribution drawn once per run.
+
+Supported (YAML ``{dist: ...}``):
+
+- ``triangular``: ``low``, ``mode``, ``high``
+- ``uniform``: ``low``, ``high``
+- ``normal``: ``mean``, ``sd``, optional ``clip: [low, high]``
+- ``beta``: ``a``, ``b``, optional ``low``/``high`` (default 0 and 1) to rescale
+- ``choice``: ``values`` and optional ``p`` (probabilities, default equal)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+DIST_FIELDS: dict[str, tuple[set[str], set[str]]] = {
+    # kind: (required fields, optional fields)
+    "triangular": ({"low", "mode", "high"}, set()),
+    "uniform": ({"low", "high"}, set()),
+    "normal": ({"mean", "sd"}, {"clip"}),
+    "beta": ({"a", "b"}, {"low", "high"}),
+    "choice": ({"values"}, {"p"}),
+}
+
+
+@dataclass(frozen=True)
+class Dist:
+    """A validated distribution; ``support`` is the closed interval its draws fall in."""
+
+    kind: str
+    args: tuple[Any, ...]
+    support: tuple[float, float] | None  # None for choice over non-numbers
+
+    def describe(self) -> str:
+        names = {
+            "triangular": ("low", "mode", "high"),
+            "uniform": ("low", "high"),
+            "normal": ("mean", "sd", "clip"),
+            "beta": ("a", "b", "low", "high"),
+            "choice": ("values", "p"),
+        }[self.kind]
+        parts = ", ".join(f"{n}={v}" for n, v in zip(names, self.args, strict=False))
+        return f"{self.kind}({parts})"
+
+
+def _num(spec: dict, key: str) -> float:
+    value = spec[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a number for '{key}', got {value!r}")
+    return float(value)
+
+
+def parse_dist(spec: dict) -> Dist:
+    """Validate a ``{dist: ...}`` mapping; raise ValueError with a user-facing message."""
+    kind = spec.get("dist")
+    if kind not in DIST_FIELDS:
+        raise ValueError(f"expected dist to be one of {', '.join(DIST_FIELDS)}, got {kind!r}")
+    required, optional = DIST_FIELDS[kind]
+    keys = set(spec) - {"dist"}
+    if missing := sorted(required - keys):
+        raise ValueError(f"{kind} distribution needs {', '.join(missing)}")
+    if unknown := sorted(keys - required - optional):
+        raise ValueError(
+            f"{kind} distribution takes {', '.join(sorted(required | optional))}, "
+            f"got unknown {', '.join(unknown)}"
+        )
+    if kind == "triangular":
+        low, mode, high = _num(spec, "low"), _num(spec, "mode"), _num(spec, "high")
+        if not low <= mode <= high or low == high:
+            raise ValueError(
+                f"triangular needs low <= mode <= high with low < high, "
+                f"got low={low}, mode={mode}, high={high}"
+            )
+        return Dist(kind, (low, mode, high), (low, high))
+    if kind == "uniform":
+        low, high = _num(spec, "low"), _num(spec, "high")
+        if not low < high:
+            raise ValueError(f"uniform needs low < high, got low={low}, high={high}")
+        return Dist(kind, (low, high), (low, high))
+    if kind == "normal":
+        mean, sd = _num(spec, "mean"), _num(spec, "sd")
+        if not sd > 0:
+            raise ValueError(f"normal needs sd > 0, got sd={sd}")
+        clip = spec.get("clip")
+        if clip is None:
+            return Dist(kind, (mean, sd, None), (-np.inf, np.inf))
+        if (
+            not isinstance(clip, list)
+            or len(clip) != 2
+            or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in clip)
+            or not clip[0] < clip[1]
+        ):
+            raise ValueError(f"normal clip must be [low, high] with low < high, got {clip!r}")
+        lo, hi = float(clip[0]), float(clip[1])
+        return Dist(kind, (mean, sd, (lo, hi)), (lo, hi))
+    if kind == "beta":
+        a, b = _num(spec, "a"), _num(spec, "b")
+        low = _num(spec, "low") if "low" in spec else 0.0
+        high = _num(spec, "high") if "high" in spec else 1.0
+        if not (a > 0 and b > 0):
+            raise ValueError(f"beta needs a > 0 and b > 0, got a={a}, b={b}")
+        if not low < high:
+            raise ValueError(f"beta needs low < high, got low={low}, high={high}")
+        return Dist(kind, (a, b, low, high), (low, high))
+    # choice
+    values = spec["values"]
+    if not isinstance(values, list) or not values:
+        raise ValueError(f"choice needs a non-empty list of values, got {values!r}")
+    p = spec.get("p")
+    if p is None:
+        probs = tuple([1.0 / len(values)] * len(values))
+    else:
+        if (
+            not isinstance(p, list)
+            or len(p) != len(values)
+            or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in p)
+        ):
+            raise ValueError(f"choice p must be {len(values)} numbers, got {p!r}")
+        if any(x < 0 for x in p) or abs(sum(p) - 1.0) > 1e-6:
+            raise ValueError(f"choice p must be non-negative and sum to 1, got {p!r}")
+        probs = tuple(float(x) for x in p)
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    support = (float(min(values)), float(max(values))) if numeric else None
+    return Dist(kind, (tuple(values), probs), support)
+
+
+def sample_many(dists: Sequence[Dist], rng: np.random.Generator) -> list[Any]:
+    """Draw one value from each distribution, one vectorised call per distribution kind.
+
+    The order of draws is fixed by ``dists``, so a generator in a given state always
+    produces the same values.
+    """
+    out: list[Any] = [None] * len(dists)
+    by_kind: dict[str, list[int]] = {}
+    for i, d in enumerate(dists):
+        by_kind.setdefault(d.kind, []).append(i)
+    for kind in sorted(by_kind):
+        idx = by_kind[kind]
+        args = [dists[i].args for i in idx]
+        if kind == "triangular":
+            lo, mo, hi = (np.array(col) for col in zip(*args, strict=True))
+            vals = rng.triangular(lo, mo, hi)
+        elif kind == "uniform":
+            lo, hi = (np.array(col) for col in zip(*args, strict=True))
+            vals = rng.uniform(lo, hi)
+        elif kind == "normal":
+            mean = np.array([a[0] for a in args])
+            sd = np.array([a[1] for a in args])
+            lo = np.array([a[2][0] if a[2] else -np.inf for a in args])
+            hi = np.array([a[2][1] if a[2] else np.inf for a in args])
+            vals = np.clip(rng.normal(mean, sd), lo, hi)
+        elif kind == "beta":
+            a, b, lo, hi = (np.array(col) for col in zip(*args, strict=True))
+            vals = lo + (hi - lo) * rng.beta(a, b)
+        else:  # choice: inverse-CDF on one uniform per parameter
+            u = rng.random(len(idx))
+            vals = []
+            for (values, probs), ui in zip(args, u, strict=True):
+                k = int(np.searchsorted(np.cumsum(probs), ui, side="right"))
+                vals.append(values[min(k, len(values) - 1)])
+        for i, v in zip(idx, vals, strict=True):
+            out[i] = v.item() if isinstance(v, np.generic) else v
+    return out
+
+
+def draw(dist: Dist, rng: np.random.Generator) -> Any:
+    """Draw one value from one distribution."""
+    return sample_many([dist], rng)[0]

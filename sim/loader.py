@@ -1,0 +1,494 @@
+"""Read, check and override scenario files, turning every mistake into a one-line problem.
+
+``load_spec(path)`` returns a validated :class:`~sim.schema.ScenarioSpec` or raises
+:class:`~sim.errors.ScenarioError` listing every problem as ``file: field.path: message``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.distributions import Dist
+from sim.errors import Problem, ScenarioError
+from sim.schema import ScenarioSpec, check_param
+from sim.textspace import CLAUSE_KINDS, SCALE, UNORDERED, ClauseDef, clause_def
+
+MAX_SCALE_VALUES = 10_000
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """Safe YAML loader that refuses duplicate keys (YAML itself keeps the last silently)."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"duplicate key {key!r} (first at line {seen[key] + 1}); ids must be unique",
+                key_node.start_mark,
+            )
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(text: str, source: str) -> Any:
+    """Parse YAML text; syntax errors and duplicate keys become a ScenarioError with the line."""
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
+        problem = exc.problem or str(exc)
+        raise ScenarioError(source, [Problem("", f"YAML error at {where}: {problem}")]) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(source, [Problem("", f"YAML error: {exc}")]) from None
+
+
+# --- pydantic errors -> problems --------------------------------------------------------
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Optional/Union down to the first branch that is a model, dict or list."""
+    while get_origin(annotation) not in (None, dict, list):
+        branches = [a for a in get_args(annotation) if a is not type(None)]
+        annotation = next(
+            (a for a in branches if get_origin(a) in (dict, list) or _is_model(a)), branches[0]
+        )
+    return annotation
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str] | None:
+    """The field names accepted at ``loc`` (for 'unknown field' messages)."""
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current)
+        if _is_model(current):
+            if part not in current.model_fields:
+                return None
+            current = current.model_fields[part].annotation
+        elif get_origin(current) is dict:
+            current = get_args(current)[1]
+        elif get_origin(current) is list:
+            current = get_args(current)[0]
+        else:
+            return None
+    current = _unwrap(current)
+    return list(current.model_fields) if _is_model(current) else None
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _problem_from_pydantic(err: dict) -> Problem:
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    # Union branches add their type name to the location; drop those.
+    loc = tuple(p for p in loc if p not in {"str", "float", "list[str]", "dict[str,list[str]]"})
+    path = ".".join(str(p) for p in loc)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        allowed = _fields_at(ScenarioSpec, loc[:-1])
+        hint = f"; expected one of: {', '.join(allowed)}" if allowed else ""
+        return Problem(path, f"unknown field{hint}")
+    if kind == "missing":
+        return Problem(path, "required field is missing")
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        return Problem(path, msg[len("Value error, ") :])
+    msg = msg.replace("Input should be", "expected").replace("input should be", "expected")
+    return Problem(path, f"{msg}, got {_short(err.get('input'))}")
+
+
+# --- cross-field checks -----------------------------------------------------------------
+
+
+class _Checker:
+    """Collects every cross-reference problem in a structurally valid scenario."""
+
+    def __init__(self, spec: ScenarioSpec, protocols: Iterable[str]):
+        self.spec = spec
+        self.protocols = set(protocols)
+        self.problems: list[Problem] = []
+        self.clauses: dict[str, ClauseDef] = {}
+
+    def add(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+    def actor(self, path: str, aid: str) -> bool:
+        if aid in self.spec.actors:
+            return True
+        self.add(path, f"unknown actor '{aid}'; expected one of: {', '.join(self.spec.actors)}")
+        return False
+
+    def clause(self, path: str, cid: str) -> ClauseDef | None:
+        if cid in self.clauses:
+            return self.clauses[cid]
+        if cid not in self.spec.clauses:
+            self.add(
+                path, f"unknown clause '{cid}'; expected one of: {', '.join(self.spec.clauses)}"
+            )
+        return None
+
+    def option(self, path: str, cl: ClauseDef, opt: Any) -> int | None:
+        try:
+            return cl.index_of(opt)
+        except KeyError:
+            if cl.kind == SCALE:
+                self.add(
+                    path,
+                    f"expected a value on the scale {cl.options[0]}..{cl.options[-1]} "
+                    f"in steps of {cl.options[1] if cl.size > 1 else cl.options[0]}, got {opt!r}",
+                )
+            else:
+                self.add(path, f"unknown option {opt!r}; expected one of: {', '.join(cl.options)}")
+            return None
+
+    def duplicates(self, path: str, items: list) -> None:
+        seen = set()
+        for x in items:
+            if x in seen:
+                self.add(path, f"duplicate id '{x}'")
+            seen.add(x)
+
+    def run(self) -> list[Problem]:
+        self.check_clauses()
+        self.check_council()
+        for aid, actor in self.spec.actors.items():
+            self.check_actor(aid, actor)
+        self.check_force()
+        self.check_negotiation()
+        return self.problems
+
+    def check_clauses(self) -> None:
+        for cid, c in self.spec.clauses.items():
+            p = f"clauses.{cid}"
+            if c.kind not in CLAUSE_KINDS:
+                self.add(f"{p}.kind", f"expected one of {', '.join(CLAUSE_KINDS)}, got {c.kind!r}")
+                continue
+            if c.section not in ("operative", "preamble"):
+                self.add(f"{p}.section", f"expected operative or preamble, got {c.section!r}")
+            if c.kind == SCALE:
+                bad = False
+                for f in ("min", "max", "step"):
+                    if getattr(c, f) is None:
+                        self.add(f"{p}.{f}", "required for a scale clause")
+                        bad = True
+                if c.options is not None:
+                    self.add(
+                        f"{p}.options",
+                        "a scale clause takes min, max, step and template, not options",
+                    )
+                    bad = True
+                if c.template is None:
+                    self.add(
+                        f"{p}.template", "required for a scale clause (use {value} for the value)"
+                    )
+                    bad = True
+                if bad:
+                    continue
+                if not c.min < c.max:  # type: ignore[operator]
+                    self.add(f"{p}.max", f"expected max > min ({c.min:g}), got {c.max:g}")
+                    continue
+                if not c.step > 0:  # type: ignore[operator]
+                    self.add(f"{p}.step", f"expected a number > 0, got {c.step:g}")
+                    continue
+                n = (c.max - c.min) / c.step  # type: ignore[operator]
+                if abs(n - round(n)) > 1e-9 or n + 1 > MAX_SCALE_VALUES:
+                    self.add(
+                        f"{p}.step",
+                        f"expected a step that divides max - min into at most "
+                        f"{MAX_SCALE_VALUES} values, got {c.step:g}",
+                    )
+                    continue
+            else:
+                for f in ("min", "max", "step", "template"):
+                    if getattr(c, f) is not None:
+                        self.add(
+                            f"{p}.{f}", f"only scale clauses take {f}; this clause is {c.kind}"
+                        )
+                if not c.options or len(c.options) < 2:
+                    self.add(
+                        f"{p}.options", f"expected at least 2 options, got {len(c.options or {})}"
+                    )
+                    continue
+            self.clauses[cid] = clause_def(cid, c)
+
+    def check_council(self) -> None:
+        c = self.spec.council
+        self.duplicates("council.members", c.members)
+        self.duplicates("council.veto", c.veto)
+        for i, m in enumerate(c.members):
+            self.actor(f"council.members[{i}]", m)
+        for i, v in enumerate(c.veto):
+            if v not in c.members:
+                self.add(f"council.veto[{i}]", f"veto holder '{v}' is not a Council member")
+        if c.penholder not in c.members:
+            self.add(
+                "council.penholder", f"the penholder must sit on the Council, got '{c.penholder}'"
+            )
+        if c.votes_needed > len(set(c.members)):
+            self.add(
+                "council.votes_needed",
+                f"expected at most the {len(set(c.members))} Council members, got {c.votes_needed}",
+            )
+
+    def check_actor(self, aid: str, a: Any) -> None:
+        p = f"actors.{aid}"
+        for cid, sal in a.salience.items():
+            cl = self.clause(f"{p}.salience.{cid}", cid)
+            if cl is None:
+                continue
+            positive = isinstance(sal, Dist) or sal > 0
+            if cl.kind == UNORDERED and cid not in a.utility and positive:
+                self.add(
+                    f"{p}.utility.{cid}",
+                    "required: an unordered clause with salience needs a utility per option",
+                )
+            if cl.kind != UNORDERED and cid not in a.ideal and positive:
+                self.add(
+                    f"{p}.ideal.{cid}", "required: a clause with salience needs an ideal option"
+                )
+        for cid, ideal in a.ideal.items():
+            cl = self.clause(f"{p}.ideal.{cid}", cid)
+            if cl is None:
+                continue
+            path = f"{p}.ideal.{cid}"
+            if cl.kind == UNORDERED:
+                self.add(path, "an unordered clause takes utility per option, not an ideal")
+            elif cl.kind == SCALE:
+                try:
+                    check_param(ideal, cl.values[0], cl.values[-1])  # type: ignore[index]
+                except ValueError as exc:
+                    self.add(path, str(exc))
+            elif isinstance(ideal, dict):
+                if ideal.get("dist") != "choice" or not isinstance(ideal.get("values"), list):
+                    self.add(
+                        path,
+                        f"expected an option or {{dist: choice, values: [...]}}, got {ideal!r}",
+                    )
+                else:
+                    try:
+                        from sim.distributions import parse_dist
+
+                        parse_dist(ideal)
+                    except ValueError as exc:
+                        self.add(path, str(exc))
+                        continue
+                    for j, v in enumerate(ideal["values"]):
+                        self.option(f"{path}.values[{j}]", cl, v)
+            else:
+                self.option(path, cl, ideal)
+        for cid, utils in a.utility.items():
+            cl = self.clause(f"{p}.utility.{cid}", cid)
+            if cl is None:
+                continue
+            if cl.kind != UNORDERED:
+                self.add(
+                    f"{p}.utility.{cid}",
+                    f"utility per option is for unordered clauses; this one is {cl.kind} (give an ideal)",
+                )
+                continue
+            for opt in utils:
+                self.option(f"{p}.utility.{cid}.{opt}", cl, opt)
+        for cid, opts in a.red_lines.items():
+            cl = self.clause(f"{p}.red_lines.{cid}", cid)
+            if cl is not None:
+                for j, opt in enumerate(opts):
+                    self.option(f"{p}.red_lines.{cid}[{j}]", cl, opt)
+        total = 0.0
+        for other, w in a.ties.items():
+            if other == aid:
+                self.add(f"{p}.ties.{other}", "an actor cannot tie to itself")
+            else:
+                self.actor(f"{p}.ties.{other}", other)
+            total += w.support[1] if isinstance(w, Dist) else w
+        if total > 1 + 1e-9:
+            self.add(f"{p}.ties", f"expected tie weights summing to at most 1, got {total:g}")
+        if a.troops is not None:
+            self.check_troops(f"{p}.troops", aid, a.troops)
+
+    def check_troops(self, p: str, aid: str, t: Any) -> None:
+        for field in ("min_option", "max_option"):
+            for cid, opt in getattr(t, field).items():
+                cl = self.clause(f"{p}.{field}.{cid}", cid)
+                if cl is None:
+                    continue
+                if cl.kind == UNORDERED:
+                    self.add(f"{p}.{field}.{cid}", "an unordered clause has no order; use accepts")
+                else:
+                    self.option(f"{p}.{field}.{cid}", cl, opt)
+        for cid, opts in t.accepts.items():
+            cl = self.clause(f"{p}.accepts.{cid}", cid)
+            if cl is not None:
+                for j, opt in enumerate(opts):
+                    self.option(f"{p}.accepts.{cid}[{j}]", cl, opt)
+        for field in ("partners_required", "partners_refused"):
+            for j, other in enumerate(getattr(t, field)):
+                if other == aid:
+                    self.add(f"{p}.{field}[{j}]", "an actor cannot name itself as a partner")
+                else:
+                    self.actor(f"{p}.{field}[{j}]", other)
+
+    def check_force(self) -> None:
+        f = self.spec.force
+        if f.host is not None:
+            self.actor("force.host", f.host)
+        for j, r in enumerate(f.refused):
+            self.actor(f"force.refused[{j}]", r)
+        if f.lead_clause is None:
+            if isinstance(f.may_lead, dict):
+                self.add(
+                    "force.may_lead",
+                    "a mapping by option needs force.lead_clause; otherwise give a list of actors",
+                )
+                return
+            for j, aid in enumerate(f.may_lead):
+                self.actor(f"force.may_lead[{j}]", aid)
+            return
+        cl = self.clause("force.lead_clause", f.lead_clause)
+        if cl is None:
+            return
+        if not isinstance(f.may_lead, dict):
+            self.add(
+                "force.may_lead",
+                f"expected a mapping from each option of '{cl.id}' to the actors that may lead under it",
+            )
+            return
+        for opt, ids in f.may_lead.items():
+            self.option(f"force.may_lead.{opt}", cl, opt)
+            for j, aid in enumerate(ids):
+                self.actor(f"force.may_lead.{opt}[{j}]", aid)
+
+    def check_negotiation(self) -> None:
+        n = self.spec.negotiation
+        if n.protocol not in self.protocols:
+            self.add(
+                "negotiation.protocol",
+                f"expected one of {', '.join(sorted(self.protocols))}, got {n.protocol!r}",
+            )
+        for cid, opt in n.opening_draft.items():
+            cl = self.clause(f"negotiation.opening_draft.{cid}", cid)
+            if cl is not None:
+                self.option(f"negotiation.opening_draft.{cid}", cl, opt)
+        lo, hi = n.withdraw_threshold, n.tabling_threshold
+        if not isinstance(lo, Dist) and not isinstance(hi, Dist) and lo > hi:
+            self.add(
+                "negotiation.withdraw_threshold",
+                f"expected at most tabling_threshold ({hi:g}), got {lo:g}",
+            )
+
+
+def validate_data(data: Any, source: str) -> ScenarioSpec:
+    """Validate parsed YAML; raise ScenarioError with every problem found."""
+    from sim.protocols import PROTOCOLS
+
+    if not isinstance(data, dict):
+        kind = "an empty file" if data is None else type(data).__name__
+        raise ScenarioError(
+            source, [Problem("", f"expected a mapping of scenario fields, got {kind}")]
+        )
+    try:
+        spec = ScenarioSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = [_problem_from_pydantic(e) for e in exc.errors()]
+        raise ScenarioError(source, problems) from None
+    problems = _Checker(spec, PROTOCOLS).run()
+    if problems:
+        raise ScenarioError(source, problems)
+    return spec
+
+
+def load_data(path: str | Path) -> tuple[Any, str]:
+    """Read a scenario file into plain data; unreadable files become a ScenarioError."""
+    path = Path(path)
+    source = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ScenarioError(str(path), [Problem("", f"cannot read file: {reason}")]) from None
+    return read_yaml(text, source), source
+
+
+# --- overrides (--set PATH=VALUE) ---------------------------------------------------------
+
+
+def parse_value(text: str) -> Any:
+    """Read an override value the way YAML would ('0.2' -> 0.2, '[A, B]' -> list)."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def apply_override(data: dict, path: str, value: Any, source: str) -> dict:
+    """Return a copy of ``data`` with the dotted ``path`` set to ``value``."""
+    parts = path.split(".")
+    if not path or any(not p for p in parts):
+        raise ScenarioError(
+            source, [Problem(path, "expected a dotted path such as actors.FRA.capability")]
+        )
+    out = copy.deepcopy(data)
+    node: Any = out
+    for i, part in enumerate(parts[:-1]):
+        here = ".".join(parts[: i + 1])
+        if isinstance(node, list):
+            node = _list_item(node, part, here, source)
+            continue
+        if not isinstance(node, dict):
+            raise ScenarioError(source, [Problem(here, f"cannot descend into {_short(node)}")])
+        if part not in node or node[part] is None:
+            node[part] = {}
+        elif not isinstance(node[part], dict | list):
+            raise ScenarioError(
+                source,
+                [
+                    Problem(
+                        here, f"is the value {_short(node[part])}, not a mapping; set {here} itself"
+                    )
+                ],
+            )
+        node = node[part]
+    last = parts[-1]
+    if isinstance(node, list):
+        idx = _index(node, last, path, source)
+        node[idx] = value
+    else:
+        node[last] = value
+    return out
+
+
+def _index(node: list, part: str, path: str, source: str) -> int:
+    try:
+        idx = int(part)
+    except ValueError:
+        raise ScenarioError(
+            source, [Problem(path, f"expected a list index, got {part!r}")]
+        ) from None
+    if not -len(node) <= idx < len(node):
+        raise ScenarioError(
+            source, [Problem(path, f"expected an index below {len(node)}, got {idx}")]
+        )
+    return idx
+
+
+def _list_item(node: list, part: str, path: str, source: str) -> Any:
+    return node[_index(node, part, path, source)]

@@ -1,0 +1,39 @@
+"""Negotiation protocols: what one round of negotiation does.
+
+Each protocol is a class with a ``name``, ``start(model)`` and ``step(model)``; it
+moves ``model.draft`` and ends negotiation by calling ``model.table(...)`` or by
+setting ``model.status`` to ``"withdrawn"`` or ``"no_agreement"``. The model then
+runs rival drafts, the vote and the coalition, the same for every protocol.
+Register a new protocol in ``PROTOCOLS``; nothing else needs to change.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from sim.protocols.penholder import PenholderProtocol
+
+if TYPE_CHECKING:
+    from sim.model import NegotiationModel
+
+
+class NegotiationProtocol(Protocol):
+    name: str
+
+    def start(self, model: NegotiationModel) -> None: ...
+
+    def step(self, model: NegotiationModel) -> None: ...
+
+
+PROTOCOLS: dict[str, type] = {
+    PenholderProtocol.name: PenholderProtocol,
+}
+
+
+def make_protocol(name: str) -> NegotiationProtocol:
+    try:
+        return PROTOCOLS[name]()
+    except KeyError:
+        raise ValueError(
+            f"unknown protocol {name!r}; expected one of {', '.join(PROTOCOLS)}"
+        ) from None

@@ -1,0 +1,261 @@
+"""A validated scenario compiled to numpy arrays, and the per-run draw of its parameters.
+
+Compiling happens once per scenario; each run then only copies the base arrays and
+fills in the distribution-valued slots, one vectorised draw per distribution kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.distributions import Dist, sample_many
+from sim.loader import apply_override, load_data, parse_value, validate_data
+from sim.schema import ScenarioSpec
+from sim.textspace import UNORDERED, ClauseDef, TextSpace, clause_def
+
+ARRAY_FIELDS = (
+    "capability", "status_quo", "flexibility", "noise", "band", "veto_cost",
+    "salience", "ideal_pos", "option_util", "ties",
+    "max_troops", "delivery", "willingness", "solidarity", "troops_required",
+    "tabling_threshold", "withdraw_threshold", "force_weight", "pressure_weight",
+)  # fmt: skip
+
+
+@dataclass
+class Params:
+    """Every number one run uses, after its distributions are drawn.
+
+    Shapes: A actors, C clauses, K = most options of any clause.
+    """
+
+    capability: np.ndarray  # (A,)
+    status_quo: np.ndarray  # (A,) utility of no resolution, on the 0..1 text scale
+    flexibility: np.ndarray  # (A,)
+    noise: np.ndarray  # (A,) logit scale of vote noise
+    band: np.ndarray  # (A,) abstention band
+    veto_cost: np.ndarray  # (A,)
+    salience: np.ndarray  # (A, C)
+    ideal_pos: np.ndarray  # (A, C) ideal position in [0, 1] (ordered and scale clauses)
+    option_util: np.ndarray  # (A, C, K) utility per option in [0, 1] (unordered clauses)
+    ties: np.ndarray  # (A, A) weight actor i puts on actor j's utility
+    max_troops: np.ndarray  # (A,) troops pledged if committing (0: not a contributor)
+    delivery: np.ndarray  # (A,) share of pledged troops that arrive
+    willingness: np.ndarray  # (A,)
+    solidarity: np.ndarray  # (A,)
+    troops_required: np.ndarray  # () troops the force needs
+    tabling_threshold: np.ndarray  # ()
+    withdraw_threshold: np.ndarray  # ()
+    force_weight: np.ndarray  # ()
+    pressure_weight: np.ndarray  # ()
+    sampled: dict[str, Any] = field(default_factory=dict)  # path -> drawn value
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where one distribution-valued parameter lands in the arrays."""
+
+    path: str
+    array: str
+    index: tuple[int, ...]
+    dist: Dist
+    convert: Callable[[Any], float]
+
+
+class Scenario:
+    """A scenario ready to run: its file, text space, actors, fixed arrays and random slots."""
+
+    def __init__(self, spec: ScenarioSpec, source: str = "<scenario>", data: Any = None):
+        self.spec = spec
+        self.source = source
+        self.data = data  # the parsed file, for overrides and manifests
+        self.space = TextSpace(tuple(clause_def(cid, c) for cid, c in spec.clauses.items()))
+        self.actor_ids: tuple[str, ...] = tuple(spec.actors)
+        self.index = {a: i for i, a in enumerate(self.actor_ids)}
+        self.names = tuple(a.name for a in spec.actors.values())
+        c = spec.council
+        self.members = np.array([self.index[m] for m in c.members], dtype=np.intp)
+        self.veto = np.isin(self.members, [self.index[v] for v in c.veto])
+        self.votes_needed = c.votes_needed
+        self.penholder = self.index[c.penholder]
+        self.seat = tuple(
+            "permanent" if a in c.veto else "elected" if a in c.members else "none"
+            for a in self.actor_ids
+        )
+        self.slots: list[Slot] = []
+        self._compile()
+
+    # --- construction -----------------------------------------------------------------
+
+    @classmethod
+    def from_file(cls, path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+        data, source = load_data(path)
+        return cls.from_data(data, source, overrides)
+
+    @classmethod
+    def from_data(
+        cls, data: Any, source: str = "<scenario>", overrides: dict[str, Any] | None = None
+    ) -> Scenario:
+        for path, value in (overrides or {}).items():
+            value = parse_value(value) if isinstance(value, str) else value
+            data = apply_override(data, path, value, source)
+        spec = validate_data(data, source)
+        return cls(spec, source, data)
+
+    @property
+    def name(self) -> str:
+        return Path(self.source).stem
+
+    def _param(self, path: str, array: str, index: tuple[int, ...], value: Any,
+               convert: Callable[[Any], float] = float) -> None:  # fmt: skip
+        if isinstance(value, Dist):
+            self.slots.append(Slot(path, array, index, value, convert))
+            # Fixed arrays hold the distribution's mid-support until a draw replaces it.
+            lo, hi = value.support if value.support else (0.0, 0.0)
+            mid = value.args[0][0] if value.kind == "choice" else (lo + hi) / 2
+            self.base[array][index] = convert(mid)
+        else:
+            self.base[array][index] = convert(value)
+
+    def _compile(self) -> None:
+        spec, space = self.spec, self.space
+        A, C, K = len(self.actor_ids), len(space.clauses), space.max_options
+        self.base: dict[str, np.ndarray] = {name: np.zeros(()) for name in ARRAY_FIELDS}
+        for name in ("capability", "status_quo", "flexibility", "noise", "band", "veto_cost",
+                     "max_troops", "delivery", "willingness", "solidarity"):  # fmt: skip
+            self.base[name] = np.zeros(A)
+        self.base["salience"] = np.zeros((A, C))
+        self.base["ideal_pos"] = np.zeros((A, C))
+        self.base["option_util"] = np.zeros((A, C, K))
+        self.base["ties"] = np.zeros((A, A))
+        self.red = np.zeros((A, C, K), dtype=bool)
+        self.allowed = np.broadcast_to(space.option_mask, (A, C, K)).copy()
+        self.needs_resolution = np.zeros(A, dtype=bool)
+        self.partners_required = np.zeros((A, A), dtype=bool)
+        self.partners_refused = np.zeros((A, A), dtype=bool)
+        self.lead_candidate = np.zeros(A, dtype=bool)
+        self.is_contributor = np.zeros(A, dtype=bool)
+        clause_ix = {c.id: i for i, c in enumerate(space.clauses)}
+
+        for i, (aid, a) in enumerate(spec.actors.items()):
+            p = f"actors.{aid}"
+            self._param(f"{p}.capability", "capability", (i,), a.capability)
+            self._param(f"{p}.status_quo", "status_quo", (i,), a.status_quo)
+            self._param(f"{p}.flexibility", "flexibility", (i,), a.flexibility)
+            self._param(f"{p}.vote.noise", "noise", (i,), a.vote.noise)
+            self._param(f"{p}.vote.abstain_band", "band", (i,), a.vote.abstain_band)
+            self._param(f"{p}.vote.veto_cost", "veto_cost", (i,), a.vote.veto_cost)
+            for cid, s in a.salience.items():
+                self._param(f"{p}.salience.{cid}", "salience", (i, clause_ix[cid]), s)
+            for cid, ideal in a.ideal.items():
+                c = clause_ix[cid]
+                cl = space.clauses[c]
+                conv = _scale_position(cl) if cl.kind == "scale" else _option_position(cl)
+                if isinstance(ideal, dict):
+                    from sim.distributions import parse_dist
+
+                    ideal = parse_dist(ideal)
+                self._param(f"{p}.ideal.{cid}", "ideal_pos", (i, c), ideal, conv)
+            for cid, utils in a.utility.items():
+                c = clause_ix[cid]
+                for opt, u in utils.items():
+                    k = space.clauses[c].index_of(opt)
+                    self._param(f"{p}.utility.{cid}.{opt}", "option_util", (i, c, k), u)
+            for cid, opts in a.red_lines.items():
+                c = clause_ix[cid]
+                for opt in opts:
+                    self.red[i, c, space.clauses[c].index_of(opt)] = True
+            for other, w in a.ties.items():
+                self._param(f"{p}.ties.{other}", "ties", (i, self.index[other]), w)
+            t = a.troops
+            if t is None:
+                continue
+            self.is_contributor[i] = True
+            self._param(f"{p}.troops.max", "max_troops", (i,), t.max)
+            self._param(f"{p}.troops.delivery", "delivery", (i,), t.delivery)
+            self._param(f"{p}.troops.willingness", "willingness", (i,), t.willingness)
+            self._param(f"{p}.troops.solidarity", "solidarity", (i,), t.solidarity)
+            self.needs_resolution[i] = t.requires_resolution
+            self.lead_candidate[i] = t.lead_candidate
+            for cid, opt in t.min_option.items():
+                c = clause_ix[cid]
+                self.allowed[i, c, : space.clauses[c].index_of(opt)] = False
+            for cid, opt in t.max_option.items():
+                c = clause_ix[cid]
+                self.allowed[i, c, space.clauses[c].index_of(opt) + 1 :] = False
+            for cid, opts in t.accepts.items():
+                c = clause_ix[cid]
+                keep = np.zeros(K, dtype=bool)
+                keep[[space.clauses[c].index_of(o) for o in opts]] = True
+                self.allowed[i, c] &= keep
+            for other in t.partners_required:
+                self.partners_required[i, self.index[other]] = True
+            for other in t.partners_refused:
+                self.partners_refused[i, self.index[other]] = True
+
+        f = spec.force
+        self._param("force.troops_required", "troops_required", (), f.troops_required)
+        self.host = self.index[f.host] if f.host else -1
+        self.refused = np.isin(np.arange(A), [self.index[r] for r in f.refused])
+        if f.lead_clause is None:
+            self.lead_clause = -1
+            self.may_lead = np.isin(np.arange(A), [self.index[x] for x in f.may_lead])[None, :]
+            if not f.may_lead:  # no list: any lead candidate may lead
+                self.may_lead[:] = True
+        else:
+            self.lead_clause = clause_ix[f.lead_clause]
+            cl = space.clauses[self.lead_clause]
+            self.may_lead = np.zeros((cl.size, A), dtype=bool)
+            for opt, ids in f.may_lead.items():  # type: ignore[union-attr]
+                self.may_lead[cl.index_of(opt), [self.index[x] for x in ids]] = True
+
+        n = spec.negotiation
+        for name in ("tabling_threshold", "withdraw_threshold", "force_weight", "pressure_weight"):
+            self._param(f"negotiation.{name}", name, (), getattr(n, name))
+        self.protocol = n.protocol
+        self.max_rounds = n.max_rounds
+        self.rival_drafts = n.rival_drafts
+        self.enumerate_limit = n.enumerate_limit
+        self.opening_draft = space.parse(n.opening_draft)
+        self.unordered = np.array([c.kind == UNORDERED for c in space.clauses])
+        self._dists = [s.dist for s in self.slots]
+
+    # --- per run ------------------------------------------------------------------------
+
+    def draw(self, rng: np.random.Generator) -> Params:
+        """Draw every distribution once: the parameters of one run."""
+        arrays = {name: arr.copy() for name, arr in self.base.items()}
+        sampled: dict[str, Any] = {}
+        if self.slots:
+            for slot, value in zip(self.slots, sample_many(self._dists, rng), strict=True):
+                arrays[slot.array][slot.index] = slot.convert(value)
+                sampled[slot.path] = value
+        return Params(**arrays, sampled=sampled)
+
+    def fixed(self) -> Params:
+        """Parameters with every distribution at its central value (for explanation and tests)."""
+        return Params(**{name: arr.copy() for name, arr in self.base.items()})
+
+    @property
+    def parameter_paths(self) -> list[str]:
+        """Dotted paths of the distribution-valued parameters, in draw order."""
+        return [s.path for s in self.slots]
+
+
+def _scale_position(cl: ClauseDef) -> Callable[[Any], float]:
+    lo, hi = cl.values[0], cl.values[-1]  # type: ignore[index]
+    return lambda v: (float(v) - lo) / (hi - lo)
+
+
+def _option_position(cl: ClauseDef) -> Callable[[Any], float]:
+    positions = cl.positions
+    return lambda v: float(positions[cl.index_of(v)])
+
+
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load, validate and compile a scenario file (optionally with ``{path: value}`` overrides)."""
+    return Scenario.from_file(path, overrides)

@@ -1,0 +1,151 @@
+"""The scenario file's shape: pydantic models with ``extra="forbid"``.
+
+Numeric parameters are ``Param`` fields: a number in a stated range, or a
+distribution (see :mod:`sim.distributions`) whose draws stay inside that range.
+Cross-references (actor ids, clause and option names) are checked afterwards in
+:mod:`sim.loader`, where the whole file is known.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator
+
+from sim.distributions import Dist, parse_dist
+
+Number = float | Dist
+
+
+def fmt_num(x: float) -> str:
+    """Format a bound without trailing zeros (1.0 -> 1, 0.25 -> 0.25)."""
+    return f"{x:g}"
+
+
+def describe_range(lo: float, hi: float) -> str:
+    if math.isinf(hi):
+        return f"a number >= {fmt_num(lo)}"
+    return f"a number in [{fmt_num(lo)}, {fmt_num(hi)}]"
+
+
+def check_param(value: Any, lo: float, hi: float) -> Number:
+    """Accept a number in [lo, hi] or a distribution whose support lies in [lo, hi]."""
+    rng = describe_range(lo, hi)
+    if isinstance(value, dict):
+        if "dist" not in value:
+            raise ValueError(f"expected {rng} or a {{dist: ...}} mapping, got {value!r}")
+        d = parse_dist(value)
+        if d.support is None:
+            raise ValueError(f"expected a distribution over numbers, got {d.describe()}")
+        if math.isinf(d.support[0]) and not (math.isinf(lo) and math.isinf(hi)):
+            raise ValueError(
+                f"expected draws in [{fmt_num(lo)}, {fmt_num(hi)}]: give the normal a clip, "
+                f"got {d.describe()}"
+            )
+        if d.support[0] < lo or d.support[1] > hi:
+            raise ValueError(f"expected a distribution within {rng}, got {d.describe()}")
+        return d
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected {rng} or a distribution, got {value!r}")
+    if not lo <= value <= hi or math.isnan(value):
+        raise ValueError(f"expected {rng}, got {fmt_num(value)}")
+    return float(value)
+
+
+def Param(lo: float, hi: float = math.inf) -> Any:
+    """A numeric field in [lo, hi] that may also be a distribution."""
+    return Annotated[Any, PlainValidator(lambda v: check_param(v, lo, hi))]
+
+
+Unit = Param(0.0, 1.0)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Council(Strict):
+    members: list[str] = Field(min_length=1)
+    veto: list[str] = []
+    votes_needed: int = Field(default=9, ge=1)
+    penholder: str
+
+
+class Clause(Strict):
+    label: str
+    kind: str  # ordered | unordered | scale (checked with the other cross-field rules)
+    section: str = "operative"  # operative | preamble
+    description: str = ""
+    options: dict[str, str] | None = None  # option id -> paragraph template ("" = no paragraph)
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    unit: str = ""
+    template: str | None = None  # scale clauses: one template with {value}
+
+
+class VoteSpec(Strict):
+    noise: Param(0.0) = 0.05  # type: ignore[valid-type]
+    abstain_band: Unit = 0.1  # type: ignore[valid-type]
+    veto_cost: Unit = 0.0  # type: ignore[valid-type]
+
+
+class Troops(Strict):
+    max: Param(0.0, 1e6)  # type: ignore[valid-type]
+    delivery: Unit = 1.0  # type: ignore[valid-type]
+    willingness: Param(-1.0, 1.0) = 0.5  # type: ignore[valid-type]
+    solidarity: Unit = 0.0  # type: ignore[valid-type]
+    requires_resolution: bool = True
+    min_option: dict[str, str | float] = {}
+    max_option: dict[str, str | float] = {}
+    accepts: dict[str, list[str]] = {}
+    partners_required: list[str] = []
+    partners_refused: list[str] = []
+    lead_candidate: bool = False
+
+
+class Actor(Strict):
+    name: str
+    capability: Unit  # type: ignore[valid-type]
+    status_quo: Param(-1.0, 1.0)  # type: ignore[valid-type]
+    flexibility: Unit = 0.0  # type: ignore[valid-type]
+    ideal: dict[str, Any] = {}
+    salience: dict[str, Unit] = {}  # type: ignore[valid-type]
+    utility: dict[str, dict[str, Unit]] = {}  # type: ignore[valid-type]
+    red_lines: dict[str, list[str | float]] = {}
+    ties: dict[str, Unit] = {}  # type: ignore[valid-type]
+    vote: VoteSpec = VoteSpec()
+    troops: Troops | None = None
+
+
+class Force(Strict):
+    troops_required: Param(0.0, 1e7)  # type: ignore[valid-type]
+    host: str | None = None
+    refused: list[str] = []
+    lead_clause: str | None = None
+    may_lead: list[str] | dict[str, list[str]] = []
+
+
+class Negotiation(Strict):
+    protocol: str = "penholder"
+    max_rounds: int = Field(default=10, ge=1, le=1000)
+    tabling_threshold: Unit = 0.8  # type: ignore[valid-type]
+    withdraw_threshold: Unit = 0.05  # type: ignore[valid-type]
+    force_weight: Unit = 0.3  # type: ignore[valid-type]
+    pressure_weight: Param(0.0, 10.0) = 0.5  # type: ignore[valid-type]
+    rival_drafts: bool = True
+    opening_draft: dict[str, str | float] = {}
+    enumerate_limit: int = Field(default=4096, ge=1)
+
+
+class ScenarioSpec(Strict):
+    name: str
+    description: str = ""
+    sources: list[str] = []
+    preamble: list[str] = []
+    council: Council
+    clauses: dict[str, Clause] = Field(min_length=1)
+    actors: dict[str, Actor] = Field(min_length=1)
+    force: Force
+    negotiation: Negotiation = Negotiation()

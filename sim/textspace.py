@@ -1,0 +1,162 @@
+"""The space of possible resolution texts: one option per clause.
+
+A text is an integer vector (one option index per clause). Every clause's options
+sit at a position in [0, 1]: evenly spaced for ordered clauses, proportional to the
+value for scale clauses, and meaningless (0) for unordered ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from sim.schema import Clause, fmt_num
+
+ORDERED, UNORDERED, SCALE = "ordered", "unordered", "scale"
+CLAUSE_KINDS = (ORDERED, UNORDERED, SCALE)
+
+
+@dataclass(frozen=True)
+class ClauseDef:
+    """A clause as the model sees it: option names, positions and paragraph templates."""
+
+    id: str
+    label: str
+    kind: str
+    section: str
+    options: tuple[str, ...]  # option ids; for a scale, the values formatted
+    values: tuple[float, ...] | None  # scale values, else None
+    templates: tuple[str, ...]
+    unit: str = ""
+
+    @property
+    def size(self) -> int:
+        return len(self.options)
+
+    @property
+    def positions(self) -> np.ndarray:
+        if self.kind == SCALE:
+            v = np.asarray(self.values, dtype=float)
+            return (v - v[0]) / (v[-1] - v[0]) if v[-1] > v[0] else np.zeros_like(v)
+        if self.kind == ORDERED and self.size > 1:
+            return np.linspace(0.0, 1.0, self.size)
+        return np.zeros(self.size)
+
+    def index_of(self, option: str | float) -> int:
+        """Option index of an option id (or, for a scale, of a value on the scale)."""
+        if self.kind == SCALE:
+            if isinstance(option, str):
+                try:
+                    option = float(option)
+                except ValueError:
+                    raise KeyError(option) from None
+            matches = np.flatnonzero(np.isclose(self.values, float(option)))
+            if not len(matches):
+                raise KeyError(option)
+            return int(matches[0])
+        if not isinstance(option, str) or option not in self.options:
+            raise KeyError(option)
+        return self.options.index(option)
+
+    def paragraph(self, k: int) -> str:
+        template = self.templates[0] if self.kind == SCALE else self.templates[k]
+        if self.kind == SCALE:
+            return template.replace("{value}", self.options[k]).replace("{unit}", self.unit)
+        return template
+
+
+def scale_values(lo: float, hi: float, step: float) -> tuple[float, ...]:
+    n = round((hi - lo) / step)
+    return tuple(float(lo + step * k) for k in range(n + 1))
+
+
+def clause_def(cid: str, c: Clause) -> ClauseDef:
+    """Build a ClauseDef from a validated clause (kind-specific fields already checked)."""
+    if c.kind == SCALE:
+        values = scale_values(c.min, c.max, c.step)  # type: ignore[arg-type]
+        return ClauseDef(
+            cid,
+            c.label,
+            c.kind,
+            c.section,
+            tuple(fmt_num(v) for v in values),
+            values,
+            (c.template or "",),
+            c.unit,
+        )
+    opts = c.options or {}
+    return ClauseDef(cid, c.label, c.kind, c.section, tuple(opts), None, tuple(opts.values()))
+
+
+@dataclass(frozen=True)
+class TextSpace:
+    """All texts: the product of the clauses' options."""
+
+    clauses: tuple[ClauseDef, ...]
+
+    @property
+    def sizes(self) -> np.ndarray:
+        return np.array([c.size for c in self.clauses])
+
+    @property
+    def n_texts(self) -> int:
+        return int(np.prod(self.sizes, dtype=np.int64))
+
+    @cached_property
+    def max_options(self) -> int:
+        return int(self.sizes.max())
+
+    @cached_property
+    def option_mask(self) -> np.ndarray:
+        """(C, K) True where option k exists for clause c."""
+        return np.arange(self.max_options)[None, :] < self.sizes[:, None]
+
+    @cached_property
+    def positions(self) -> np.ndarray:
+        """(C, K) option positions in [0, 1]; padding is NaN."""
+        pos = np.full((len(self.clauses), self.max_options), np.nan)
+        for c, cl in enumerate(self.clauses):
+            pos[c, : cl.size] = cl.positions
+        return pos
+
+    @cached_property
+    def ordered_mask(self) -> np.ndarray:
+        """(C,) True for clauses whose options lie on a line (ordered and scale)."""
+        return np.array([c.kind != UNORDERED for c in self.clauses])
+
+    def enumerate(self) -> np.ndarray:
+        """Every text, shape (n_texts, C), in lexicographic order."""
+        grids = np.meshgrid(*[np.arange(s) for s in self.sizes], indexing="ij")
+        return np.stack([g.ravel() for g in grids], axis=1).astype(np.intp)
+
+    @cached_property
+    def _neighbour_index(self) -> tuple[np.ndarray, np.ndarray]:
+        clause = np.concatenate([np.full(s, c) for c, s in enumerate(self.sizes)])
+        option = np.concatenate([np.arange(s) for s in self.sizes])
+        return clause, option
+
+    def single_changes(self, text: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every text that differs from ``text`` in exactly one clause.
+
+        Returns (texts (n, C), clause changed (n,), option set (n,)).
+        """
+        clause, option = self._neighbour_index
+        keep = option != text[clause]
+        clause, option = clause[keep], option[keep]
+        texts = np.repeat(text[None, :], len(clause), axis=0)
+        texts[np.arange(len(clause)), clause] = option
+        return texts, clause, option
+
+    def describe(self, text: np.ndarray) -> dict[str, str]:
+        return {c.id: c.options[int(k)] for c, k in zip(self.clauses, text, strict=True)}
+
+    def parse(self, choices: dict[str, str | float]) -> dict[int, int]:
+        """Map {clause id: option} to {clause index: option index}; KeyError names the bad one."""
+        ids = [c.id for c in self.clauses]
+        out = {}
+        for cid, opt in choices.items():
+            c = ids.index(cid)
+            out[c] = self.clauses[c].index_of(opt)
+        return out
