@@ -49,6 +49,50 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    import shlex
+
+    from sim.sweep import SweepConfig, SweepInterrupted, sweep
+
+    argv = sys.argv[1:] if args.argv is None else args.argv
+    command = shlex.join(["stabsim", *argv])
+    progress = "none" if args.quiet else "auto"
+    cfg = SweepConfig(
+        scenario=_scenario_path(args.scenario), runs=args.runs, seed=args.seed,
+        out=Path(args.out) if args.out else None, sets=args.set, vary=args.vary,
+        protocol=args.protocol, paths=args.paths, workers=args.workers,
+        chunk_size=args.chunk_size, scheduler=args.scheduler, dask_local=args.dask_local,
+        resume=args.resume, force=args.force, progress=progress, command=command,
+    )  # fmt: skip
+    try:
+        report = sweep(cfg)
+    except SweepInterrupted as exc:
+        again = command if "--resume" in argv else f"{command} --resume"
+        print(f"stabsim: {exc}; to complete it run:\n  {again}", file=sys.stderr)
+        return 130
+    if report.status == "complete":
+        print(f"{report.out}: this sweep is already complete; see: stabsim summary {report.out}")
+        return 0
+    if not args.quiet:
+        rate = report.ran / report.seconds if report.seconds > 0 else 0.0
+        print(f"{report.ran:,} runs in {report.seconds:.1f} s ({rate:,.0f} runs/s, "
+              f"{report.backend}, chunks of {report.chunk_size})", file=sys.stderr)  # fmt: skip
+    print(f"wrote {report.out}/runs.parquet ({report.runs:,} rows), summary.json, manifest.json"
+          f"; see: stabsim summary {report.out}")  # fmt: skip
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from sim.summary import render
+    from sim.sweep import SweepError, load_summary
+
+    summary = load_summary(Path(args.dir))
+    if args.point is not None and not 0 <= args.point < len(summary["points"]):
+        raise SweepError(f"--point: expected 0 to {len(summary['points']) - 1}, got {args.point}")
+    print(render(summary, args.point))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stabsim",
@@ -67,12 +111,47 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-text", action="store_true", help="print the text as a draft resolution")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "sweep", help="run many seeded negotiations; write runs.parquet and summary.json"
+    )
+    p.add_argument("scenario", nargs="?", help="scenario file (default: the bundled Gaza case)")
+    p.add_argument("--runs", type=int, default=1000, help="runs per grid point (default 1000)")
+    p.add_argument("--seed", type=int, default=1, help="sweep seed (default 1)")
+    p.add_argument(
+        "--workers", type=int, help="local worker processes (default: all cores; 1 = in-process)"
+    )
+    p.add_argument("--out", metavar="DIR", help="output folder (default results/<scenario>-<seed>)")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                   help="fix a scenario parameter, e.g. actors.FRA.salience.leadership=0.2")  # fmt: skip
+    p.add_argument("--vary", action="append", default=[], metavar="PATH=START:STOP:STEPS",
+                   help="sweep a parameter over a grid (at most two); same seeds at every point")  # fmt: skip
+    p.add_argument("--protocol", help="negotiation protocol (default: the scenario's)")
+    p.add_argument(
+        "--paths", action="store_true", help="also write paths.parquet (the draft round by round)"
+    )
+    p.add_argument("--chunk-size", type=int, help="runs per chunk (default: about 0.1 s of work)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on an existing Dask cluster")
+    p.add_argument(
+        "--dask-local", type=int, metavar="K", help="run on a new local Dask cluster of K processes"
+    )
+    p.add_argument("--resume", action="store_true", help="complete an interrupted sweep in --out")
+    p.add_argument("--force", action="store_true", help="replace a different sweep in --out")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_sweep, argv=None)
+
+    p = sub.add_parser("summary", help="print a sweep's summary.json as tables")
+    p.add_argument("dir", metavar="DIR", help="a sweep's output folder")
+    p.add_argument("--point", type=int, help="details of one grid point")
+    p.set_defaults(func=cmd_summary)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if argv is not None and hasattr(args, "argv"):
+        args.argv = list(argv)
     try:
         return int(args.func(args))
     except StabsimError as exc:

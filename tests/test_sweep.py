@@ -1,0 +1,317 @@
+"""stabsim sweep: seeding, executors, resume, overwrite protection, overrides and grids."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from sim import sweep as sw
+from sim.cli import main
+from sim.model import NegotiationModel
+from sim.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+MINIMAL = ROOT / "scenarios" / "minimal.yaml"
+
+
+def noisy_scenario(path: Path) -> Path:
+    """The minimal case with vote noise and distributions, so runs differ."""
+    d = yaml.safe_load(MINIMAL.read_text())
+    for a in d["actors"].values():
+        cost = a.get("vote", {}).get("veto_cost", 0)
+        a["vote"] = {"noise": 0.08, "abstain_band": 0.1, "veto_cost": cost}
+    d["actors"]["P"]["status_quo"] = {"dist": "triangular", "low": 0.5, "mode": 0.7, "high": 0.95}
+    d["actors"]["Q"]["capability"] = {"dist": "uniform", "low": 0.2, "high": 0.8}
+    d["actors"]["T"]["troops"]["max"] = {"dist": "triangular", "low": 600, "mode": 1000,
+                                         "high": 1400}  # fmt: skip
+    d["actors"]["E"]["ideal"]["mandate"] = {"dist": "choice", "values": ["endorses", "authorizes"]}
+    d["force"]["troops_required"] = {"dist": "uniform", "low": 500, "high": 900}
+    path.write_text(yaml.safe_dump(d, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def scenario_file(tmp_path_factory) -> Path:
+    return noisy_scenario(tmp_path_factory.mktemp("scen") / "noisy.yaml")
+
+
+def do_sweep(scenario: Path, out: Path, **kw) -> sw.SweepReport:
+    kw.setdefault("progress", "none")
+    return sw.sweep(sw.SweepConfig(scenario=scenario, out=out, **kw))
+
+
+def table(out: Path, name: str = "runs.parquet"):
+    return pq.read_table(out / name)
+
+
+@pytest.fixture(scope="module")
+def reference(scenario_file, tmp_path_factory) -> Path:
+    """An uninterrupted, in-process sweep of 300 runs: the table every other way must equal."""
+    out = tmp_path_factory.mktemp("ref") / "ref"
+    do_sweep(scenario_file, out, runs=300, seed=7, workers=1, chunk_size=300)
+    return out
+
+
+# --- seeds ------------------------------------------------------------------------------------
+
+
+def test_run_seeds_are_fixed_distinct_and_replay_with_stabsim_run(scenario_file, reference):
+    seeds = [sw.run_seed(7, i) for i in range(300)]
+    assert len(set(seeds)) == 300 and all(0 <= s < 2**63 for s in seeds)
+    assert sw.run_seed(7, 5) == sw.run_seed(7, 5) != sw.run_seed(8, 5)
+    t = table(reference).to_pylist()
+    assert [r["seed"] for r in t] == seeds and [r["run"] for r in t] == list(range(300))
+    sc = Scenario.from_file(scenario_file)
+    for row in t[:20]:  # `stabsim run --seed <seed>` replays the run
+        r = NegotiationModel(sc, seed=row["seed"]).run()
+        assert (r.outcome, r.delivered_troops, r.votes.get("P")) == (
+            row["outcome"], row["delivered_troops"], row["vote.P"])  # fmt: skip
+    assert len({r["outcome"] for r in t}) > 1  # the scenario really varies
+
+
+# --- executors ----------------------------------------------------------------------------------
+
+
+def test_two_workers_and_other_chunks_give_the_identical_table(scenario_file, reference, tmp_path):
+    do_sweep(scenario_file, tmp_path / "two", runs=300, seed=7, workers=2, chunk_size=23)
+    assert table(tmp_path / "two").equals(table(reference))
+    do_sweep(scenario_file, tmp_path / "one", runs=300, seed=7, workers=1, chunk_size=41)
+    assert table(tmp_path / "one").equals(table(reference))
+    s1 = json.loads((reference / "summary.json").read_text())
+    s2 = json.loads((tmp_path / "two" / "summary.json").read_text())
+    assert s1 == s2
+
+
+def test_dask_local_cluster_gives_the_identical_table(scenario_file, reference, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    with (
+        distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                 dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):  # fmt: skip
+        backend = sw.Backend(client.get_executor(pure=False), 2, "dask")
+        sw.sweep(sw.SweepConfig(scenario=scenario_file, out=tmp_path / "d", runs=300, seed=7,
+                                chunk_size=30, progress="none"), backend)  # fmt: skip
+    assert table(tmp_path / "d").equals(table(reference))
+
+
+def test_missing_dask_says_how_to_install(scenario_file, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # import fails
+    code = main(["sweep", str(scenario_file), "--runs", "5", "--out", str(tmp_path / "x"),
+                 "--dask-local", "1", "--quiet"])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "pip install stabsim[dask]" in err and "\n" not in err
+
+
+# --- interruption and resume -----------------------------------------------------------------------
+
+
+def test_kill_9_then_resume_gives_the_identical_table(scenario_file, tmp_path):
+    out = tmp_path / "killed"
+    args = [sys.executable, "-m", "sim.cli", "sweep", str(scenario_file), "--runs", "800",
+            "--seed", "3", "--workers", "2", "--chunk-size", "8", "--out", str(out), "--quiet"]  # fmt: skip
+    proc = subprocess.Popen(args, cwd=ROOT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            parts = list((out / "parts").glob("runs-*.parquet")) if out.exists() else []
+            if len(parts) >= 5:
+                break
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its workers, at once
+    finally:
+        proc.wait(timeout=30)
+    done = len(list((out / "parts").glob("runs-*.parquet")))
+    assert 5 <= done < 100, "the sweep was not interrupted mid-way"
+    assert not (out / "runs.parquet").exists() and not (out / "summary.json").exists()
+    assert json.loads((out / "manifest.json").read_text())["status"] == "running"
+    assert main(["sweep", str(scenario_file), "--runs", "800", "--seed", "3", "--out", str(out),
+                 "--quiet"]) == 2  # refused without --resume  # fmt: skip
+    assert main(["sweep", str(scenario_file), "--runs", "800", "--seed", "3", "--out", str(out),
+                 "--workers", "1", "--resume", "--quiet"]) == 0  # fmt: skip
+    do_sweep(scenario_file, tmp_path / "whole", runs=800, seed=3, workers=2)
+    assert table(out).equals(table(tmp_path / "whole"))
+    assert not (out / "parts").exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["resumed"]
+
+
+def test_ctrl_c_says_how_to_resume_and_resume_completes(
+    scenario_file, reference, tmp_path, monkeypatch, capsys
+):
+    real, calls = sw.run_chunk, []
+
+    def interrupted(plan, chunk):
+        calls.append(chunk)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real(plan, chunk)
+
+    monkeypatch.setattr(sw, "run_chunk", interrupted)
+    out = str(tmp_path / "c")
+    argv = ["sweep", str(scenario_file), "--runs", "300", "--seed", "7", "--workers", "1",
+            "--chunk-size", "50", "--out", out, "--quiet"]  # fmt: skip
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert "150 of 300 runs saved" in err and "--resume" in err
+    monkeypatch.setattr(sw, "run_chunk", real)
+    assert main([*argv, "--resume"]) == 0
+    assert table(Path(out)).equals(table(reference))
+
+
+# --- the output folder --------------------------------------------------------------------------------
+
+
+def test_a_folder_holding_another_sweep_is_not_overwritten(scenario_file, tmp_path, capsys):
+    out = tmp_path / "s"
+    base = ["sweep", str(scenario_file), "--runs", "20", "--workers", "1", "--out", str(out),
+            "--quiet"]  # fmt: skip
+    assert main([*base, "--seed", "1"]) == 0
+    before = (out / "runs.parquet").read_bytes()
+    capsys.readouterr()
+    assert main([*base, "--seed", "2"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "holds a different sweep (differs in seed)" in err and "--force" in err
+    assert "\n" not in err and (out / "runs.parquet").read_bytes() == before
+    assert main([*base, "--seed", "1"]) == 2  # the same sweep again: refused, not redone
+    assert main([*base, "--seed", "1", "--resume"]) == 0  # complete: nothing to do
+    assert main([*base, "--seed", "2", "--force"]) == 0
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 2
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    assert main([*base[:-3], "--out", str(other), "--quiet"]) == 2
+    assert main([*base[:-3], "--out", str(other), "--quiet", "--force"]) == 0
+    assert (other / "notes.txt").read_text() == "mine"
+
+
+def test_manifest_records_the_sweep(scenario_file, reference):
+    m = json.loads((reference / "manifest.json").read_text())
+    assert m["status"] == "complete" and m["seed"] == 7 and m["runs"] == 300
+    assert m["scenario"]["text"] == scenario_file.read_text()
+    assert len(m["scenario"]["sha256"]) == 64 and m["started"] and m["finished"]
+    assert {"stabsim", "numpy", "mesa", "pyarrow", "python"} <= set(m["versions"])
+
+
+# --- --set and --vary ----------------------------------------------------------------------------------
+
+
+def _differences(a: Scenario, b: Scenario) -> list[tuple[str, tuple]]:
+    return [(name, tuple(ix)) for name in a.base
+            for ix in np.argwhere(a.base[name] != b.base[name])]  # fmt: skip
+
+
+def test_set_changes_exactly_what_it_names(scenario_file, reference, tmp_path):
+    base = Scenario.from_file(scenario_file)
+    cfg = sw.SweepConfig(scenario=scenario_file, sets=["actors.Q.status_quo=0.45"])
+    _, points, identity = sw.prepare(cfg)
+    i = base.index["Q"]
+    assert _differences(base, points[0]) == [("status_quo", (i,))]
+    assert points[0].base["status_quo"][i] == 0.45 and identity["set"] == {
+        "actors.Q.status_quo": "0.45"}  # fmt: skip
+    # fixing a distribution removes exactly that parameter's draw
+    _, pts, _ = sw.prepare(
+        sw.SweepConfig(scenario=scenario_file, sets=["force.troops_required=700"])
+    )
+    assert set(base.parameter_paths) - set(pts[0].parameter_paths) == {"force.troops_required"}
+    assert pts[0].base["troops_required"] == 700
+    # a sweep with the override: the drawn parameters are unchanged run by run
+    do_sweep(scenario_file, tmp_path / "s", runs=300, seed=7, workers=1,
+             sets=["actors.Q.status_quo=0.45"])  # fmt: skip
+    t, ref = table(tmp_path / "s"), table(reference)
+    params = [c for c in ref.column_names if c.startswith("param.")]
+    assert params and t.select(params).equals(ref.select(params))
+
+
+def test_vary_sweeps_a_grid_with_common_random_numbers(scenario_file, tmp_path):
+    out = tmp_path / "g"
+    do_sweep(scenario_file, out, runs=40, seed=7, workers=2, chunk_size=15,
+             vary=["actors.Q.status_quo=0.1:0.5:3", "negotiation.force_weight=0:0.6:2"])  # fmt: skip
+    t = table(out)
+    assert t.num_rows == 40 * 6
+    grid = sorted(set(zip(t["grid.actors.Q.status_quo"].to_pylist(),
+                          t["grid.negotiation.force_weight"].to_pylist(), strict=True)))  # fmt: skip
+    assert grid == [(a, b) for a in (0.1, 0.3, 0.5) for b in (0.0, 0.6)]
+    points = t["point"].to_numpy()
+    assert sorted(set(points)) == list(range(6))
+    params = [c for c in t.column_names if c.startswith("param.")]
+    first = t.filter(points == 0)
+    for p in range(1, 6):  # same seeds and draws at every grid point
+        at = t.filter(points == p)
+        assert at.select(["run", "seed", *params]).equals(first.select(["run", "seed", *params]))
+    base = Scenario.from_file(scenario_file)
+    _, pts, _ = sw.prepare(sw.SweepConfig(scenario=scenario_file,
+                                          vary=["actors.Q.status_quo=0.1:0.5:3"]))  # fmt: skip
+    i = base.index["Q"]
+    for pt, v in zip(pts, (0.1, 0.3, 0.5), strict=True):
+        expected = [] if v == base.base["status_quo"][i] else [("status_quo", (i,))]
+        assert _differences(base, pt) == expected and pt.base["status_quo"][i] == v
+    summary = json.loads((out / "summary.json").read_text())
+    assert [p["grid"] for p in summary["points"]][:2] == [
+        {"actors.Q.status_quo": 0.1, "negotiation.force_weight": 0.0},
+        {"actors.Q.status_quo": 0.1, "negotiation.force_weight": 0.6}]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        (
+            ["--set", "actors.E.capability=2"],
+            "actors.E.capability: expected a number in [0, 1], got 2",
+        ),
+        (["--set", "actors.ZZZ.capability=0.5"], "unknown actor 'ZZZ'"),
+        (["--set", "actors.E.capabilty=0.3"], "actors.E.capabilty"),
+        (["--set", "no-equals-sign"], "expected PATH=VALUE"),
+        (["--vary", "actors.E.capability=0:1"], "expected PATH=START:STOP:STEPS"),
+        (["--vary", "actors.E.capability=a:b:3"], "expected PATH=START:STOP:STEPS"),
+        (["--vary", "actors.E.capability=0:1:1"], "expected PATH=START:STOP:STEPS"),
+        (
+            ["--vary", "actors.E.capability=0:2:3"],
+            "actors.E.capability: expected a number in [0, 1]",
+        ),
+        (["--vary", "actors.E.capability=0:1:2", "--set", "actors.E.capability=1"], "both name"),
+        (["--vary", "a.b=0:1:2", "--vary", "a.c=0:1:2", "--vary", "a.d=0:1:2"], "at most two"),
+        (["--protocol", "nope"], "--protocol: expected one of"),
+        (["--runs", "0"], "--runs"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(scenario_file, tmp_path, capsys, extra, expected):
+    runs = [] if "--runs" in extra else ["--runs", "5"]
+    code = main(
+        ["sweep", str(scenario_file), *runs, "--out", str(tmp_path / "o"), "--quiet", *extra]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert expected in err and "\n" not in err and "Traceback" not in err
+    assert not (tmp_path / "o" / "manifest.json").exists()
+
+
+# --- paths and the summary command ------------------------------------------------------------------------
+
+
+def test_paths_file_holds_every_round(scenario_file, tmp_path):
+    out = tmp_path / "p"
+    do_sweep(scenario_file, out, runs=60, seed=2, workers=1, paths=True, chunk_size=25)
+    runs, paths = table(out), table(out, "paths.parquet")
+    assert paths.num_rows == sum(runs["rounds"].to_pylist())
+    assert paths.select(["run", "round"]).to_pylist()[0] == {"run": 0, "round": 1}
+    assert set(paths["text.mandate"].to_pylist()) <= {"welcomes", "endorses", "authorizes"}
+
+
+def test_summary_command_prints_tables(reference, tmp_path, capsys):
+    assert main(["summary", str(reference)]) == 0
+    out = capsys.readouterr().out
+    for heading in ("Outcome", "Clauses of the adopted text", "Votes", "Contributors"):
+        assert heading in out
+    assert main(["summary", str(tmp_path / "nothing")]) == 2
+    assert "no summary.json" in capsys.readouterr().err
