@@ -235,11 +235,12 @@ def _num(x: float | None) -> str:
     return "-" if x is None else f"{x:,.0f}"
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> str:
+def _table(headers: list[str], rows: list[list[str]], left: int = 1) -> str:
+    """A plain table: the first ``left`` columns left-aligned, the rest right-aligned."""
     widths = [
         max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
     ]
-    fmt = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
+    fmt = "  ".join(f"{{:<{w}}}" if i < left else f"{{:>{w}}}" for i, w in enumerate(widths))
     lines = [fmt.format(*headers), fmt.format(*("-" * w for w in widths))]
     lines += [fmt.format(*r) for r in rows]
     return "\n".join("  " + line.rstrip() for line in lines)
@@ -271,17 +272,21 @@ def render_point(pt: dict[str, Any]) -> str:
     out += [
         "",
         f"Clauses of the adopted text ({adopted:,} adopted runs)",
-        _table(["clause", "option", "p", "95% CI"], rows),
+        _table(["clause", "option", "p", "95% CI"], rows, left=2),
     ]
     if pt["texts"]:
         rows = [[str(t["rank"]), t["key"], _pct(t), _ci(t)] for t in pt["texts"]]
-        out += ["", "Adopted texts (share of all runs)", _table(["#", "text", "p", "95% CI"], rows)]
+        out += [
+            "",
+            "Adopted texts (share of all runs)",
+            _table(["#", "text", "p", "95% CI"], rows, left=2),
+        ]
     if pt["coalitions"]:
         rows = [[str(c["rank"]), c["key"], _pct(c), _ci(c)] for c in pt["coalitions"]]
         out += [
             "",
             "Troop coalitions (share of all runs)",
-            _table(["#", "contributors", "p", "95% CI"], rows),
+            _table(["#", "contributors", "p", "95% CI"], rows, left=2),
         ]
     rows = [
         [m, _pct(v["yes"]), _pct(v["abstain"]), _pct(v["no"]), f"{v['voted']:,}"]
