@@ -104,18 +104,14 @@ def is_stable(
 
 
 def force_prospect(
-    can_join: np.ndarray,  # (A, n)
-    may_lead: np.ndarray,  # (A, n)
-    lead_candidate: np.ndarray,  # (A,)
-    delivered: np.ndarray,  # (A,)
-    willingness: np.ndarray,
-    solidarity: np.ndarray,
+    can_join: np.ndarray,  # (A, n) eligible under each text
+    can_lead: np.ndarray,  # (A, n) an acceptable lead nation under each text
+    troops: np.ndarray,  # (A,) troops each would deliver if willing (0 if not willing)
     required: float,
 ) -> np.ndarray:
-    """Quick forecast per text, in [0, 1]: share of the requirement that willing, eligible
+    """Quick forecast per text, in [0, 1]: the share of the requirement that willing, eligible
     contributors would deliver, times whether an acceptable lead nation is among them."""
-    willing = can_join & ((willingness + solidarity) > 0)[:, None]
-    troops = delivered @ willing
-    share = np.minimum(1.0, troops / required) if required > 0 else np.ones(willing.shape[1])
-    lead = (willing & may_lead & lead_candidate[:, None]).any(axis=0)
+    delivered = troops @ can_join
+    share = np.minimum(1.0, delivered / required) if required > 0 else np.ones(can_join.shape[1])
+    lead = (can_join & can_lead & (troops > 0)[:, None]).any(axis=0)
     return share * lead

@@ -40,9 +40,12 @@ def summary(result: RunResult, scenario: Scenario) -> str:
     if r.adopted_draft_by and r.adopted_draft_by != sc.actor_ids[sc.penholder]:
         lines.append(f"The adopted text is the rival draft of {names[r.adopted_draft_by]}.")
     for d in r.drafts[1:]:
-        status = ("adopted" if d.adopted else f"vetoed by {', '.join(d.vetoed_by)}" if d.vetoed_by
-                  else "failed") if d.voted else "not put to a vote"  # fmt: skip
-        lines.append(f"Rival draft by {names[d.by]}: {status}.")
+        vetoed = f"vetoed by {', '.join(d.vetoed_by)}" if d.vetoed_by else "failed"
+        t = d.tally
+        lines.append(
+            f"Rival draft by {names[d.by]}: {'adopted' if d.adopted else vetoed}"
+            f" ({t['yes']} yes, {t['no']} no, {t['abstain']} abstain)."
+        )
     if r.votes:
         lines += ["", "Votes"]
         for aid, vote in r.votes.items():

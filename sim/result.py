@@ -11,11 +11,10 @@ OUTCOMES = ("adopted", "vetoed", "failed", "withdrawn", "no_agreement")
 
 @dataclass
 class DraftVote:
-    """A draft put to the Council (or tabled and not voted because an earlier one passed)."""
+    """A draft put to the vote: the penholder's, then any rival drafts."""
 
     by: str
     text: dict[str, str]
-    voted: bool
     adopted: bool = False
     vetoed_by: list[str] = field(default_factory=list)
     tally: dict[str, int] = field(default_factory=dict)

@@ -22,7 +22,8 @@ def clause_loss(
     """Loss in [0, 1] of every option of every clause for every actor, shape (A, C, K)."""
     distance = np.abs(positions[None, :, :] - ideal_pos[:, :, None])
     loss = np.where(unordered[None, :, None], 1.0 - option_util, distance)
-    return np.nan_to_num(loss, nan=1.0)
+    loss[np.isnan(loss)] = 1.0  # padding beyond a clause's last option
+    return loss
 
 
 def clause_weights(salience: np.ndarray) -> np.ndarray:

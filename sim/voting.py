@@ -25,17 +25,17 @@ def no_threshold(band: np.ndarray, veto_cost: np.ndarray, veto: np.ndarray) -> n
 def vote_probabilities(
     gap: np.ndarray,  # (M, n)
     noise: np.ndarray,  # (M,)
-    band: np.ndarray,  # (M,)
-    veto_cost: np.ndarray,  # (M,)
-    veto: np.ndarray,  # (M,) bool
+    lower: np.ndarray,  # (M,) no threshold, from no_threshold()
     red: np.ndarray,  # (M, n) bool: the text crosses the member's red line
 ) -> tuple[np.ndarray, np.ndarray]:
     """P(yes) and P(no) per member and text; P(abstain) is the rest."""
-    lower = no_threshold(band, veto_cost, veto)[:, None]
-    scale = noise[:, None]
-    safe = np.where(scale > 0, scale, 1.0)
-    p_yes = np.where(scale > 0, expit(gap / safe), (gap >= 0).astype(float))
-    p_no = np.where(scale > 0, expit((lower - gap) / safe), (gap < lower).astype(float))
+    scale, below = noise[:, None], lower[:, None] - gap
+    if (noise > 0).all():
+        p_yes, p_no = expit(gap / scale), expit(below / scale)
+    else:  # noise 0 is a hard threshold
+        safe = np.where(scale > 0, scale, 1.0)
+        p_yes = np.where(scale > 0, expit(gap / safe), gap >= 0)
+        p_no = np.where(scale > 0, expit(below / safe), below > 0)
     return np.where(red, 0.0, p_yes), np.where(red, 1.0, p_no)
 
 
@@ -48,26 +48,34 @@ def intentions(
     return np.where(red, NO, out)
 
 
+def yes_count_distribution(p: np.ndarray) -> np.ndarray:
+    """Distribution of the number of yes votes, shape (n, M + 1), for independent members
+    voting yes with probabilities ``p`` of shape (M, n) (Poisson-binomial).
+
+    Computed exactly through the characteristic function: with ``z_l = exp(2 pi i l / (M+1))``,
+    ``E[z_l^K] = prod_i (1 - p_i + p_i z_l)``, and a discrete Fourier transform returns P(K = k).
+    """
+    m = p.shape[0]
+    z = np.exp(2j * np.pi * np.arange(m + 1) / (m + 1))
+    phi = np.prod(1.0 + p[:, :, None] * (z - 1.0), axis=0)
+    pmf = np.fft.fft(phi, axis=1).real / (m + 1)
+    return np.clip(pmf, 0.0, 1.0)
+
+
 def adoption_probability(
     p_yes: np.ndarray, p_no: np.ndarray, veto: np.ndarray, votes_needed: int
 ) -> np.ndarray:
     """P(at least ``votes_needed`` yes and no veto holder votes no), per text, shape (n,).
 
-    Votes are independent; the yes count is Poisson-binomial, computed by dynamic
-    programming over members, conditioned on no veto being cast.
+    Votes are independent. Given that no veto holder votes no, a veto holder votes yes
+    with probability P(yes) / (1 - P(no)); the yes count is then Poisson-binomial.
     """
-    m, n = p_yes.shape
-    no_veto = np.prod(np.where(veto[:, None], 1.0 - p_no, 1.0), axis=0)
-    # Yes probability of a veto holder given that it does not vote no.
-    denom = np.where(veto[:, None], 1.0 - p_no, 1.0)
-    p = np.divide(p_yes, denom, out=np.zeros_like(p_yes), where=denom > 0)
-    counts = np.zeros((n, m + 1))
-    counts[:, 0] = 1.0
-    for i in range(m):  # a DP over members: each step depends on the last
-        shifted = np.zeros_like(counts)
-        shifted[:, 1:] = counts[:, :-1]
-        counts = counts * (1.0 - p[i])[:, None] + shifted * p[i][:, None]
-    return no_veto * counts[:, votes_needed:].sum(axis=1)
+    no_veto = np.prod(1.0 - p_no[veto], axis=0)
+    p = p_yes.copy()
+    denom = 1.0 - p_no[veto]
+    p[veto] = np.divide(p_yes[veto], denom, out=np.zeros_like(denom), where=denom > 0)
+    tail = yes_count_distribution(p)[:, votes_needed:].sum(axis=1)
+    return no_veto * np.minimum(tail, 1.0)
 
 
 def cast_votes(p_yes: np.ndarray, p_no: np.ndarray, u: np.ndarray) -> np.ndarray:
