@@ -344,6 +344,6 @@ def render(summary: dict[str, Any], point: int | None = None) -> str:
     return (
         head
         + "\n\n"
-        + _table(["point", "grid", "adopted", "95% CI", "vetoed", "viable", "95% CI"], rows)
+        + _table(["point", "grid", "adopted", "95% CI", "vetoed", "viable", "95% CI"], rows, left=2)
         + "\n\nDetails of one point: stabsim summary DIR --point K"
     )

@@ -35,7 +35,8 @@ def test_wilson_edges_and_symmetry():
     lo, hi = wilson(20, 20)
     assert hi == 1.0 and lo == pytest.approx(1 - wilson(0, 20)[1])
     assert stat(3, 0)["p"] is None and stat(5, 10) == pytest.approx(
-        {"count": 5, "of": 10, "p": 0.5, "low": wilson(5, 10)[0], "high": wilson(5, 10)[1]})  # fmt: skip
+        {"count": 5, "of": 10, "p": 0.5, "low": wilson(5, 10)[0], "high": wilson(5, 10)[1]}
+    )
     assert spread(np.zeros(0))["mean"] is None
     assert spread(np.arange(101.0)) == {"n": 101, "mean": 50.0, "p5": 5.0, "p95": 95.0}
 
@@ -44,8 +45,11 @@ def test_wilson_edges_and_symmetry():
 def swept(tmp_path_factory) -> Path:
     d = yaml.safe_load(MINIMAL.read_text())
     for a in d["actors"].values():
-        a["vote"] = {"noise": 0.1, "abstain_band": 0.1,
-                     "veto_cost": a.get("vote", {}).get("veto_cost", 0)}  # fmt: skip
+        a["vote"] = {
+            "noise": 0.1,
+            "abstain_band": 0.1,
+            "veto_cost": a.get("vote", {}).get("veto_cost", 0),
+        }
     d["actors"]["P"]["status_quo"] = {"dist": "triangular", "low": 0.5, "mode": 0.75, "high": 1}
     d["actors"]["T"]["troops"]["max"] = {"dist": "uniform", "low": 500, "high": 1500}
     d["actors"]["E"]["ideal"]["mandate"] = {"dist": "choice", "values": ["endorses", "authorizes"]}
@@ -54,8 +58,17 @@ def swept(tmp_path_factory) -> Path:
     scen = base / "s.yaml"
     scen.write_text(yaml.safe_dump(d, sort_keys=False))
     out = base / "out"
-    sw.sweep(sw.SweepConfig(scenario=scen, out=out, runs=400, seed=11, workers=1,
-                            vary=["actors.Q.status_quo=0.2:0.6:2"], progress="none"))  # fmt: skip
+    sw.sweep(
+        sw.SweepConfig(
+            scenario=scen,
+            out=out,
+            runs=400,
+            seed=11,
+            workers=1,
+            vary=["actors.Q.status_quo=0.2:0.6:2"],
+            progress="none",
+        )
+    )
     return out
 
 

@@ -32,8 +32,12 @@ def noisy_scenario(path: Path) -> Path:
         a["vote"] = {"noise": 0.08, "abstain_band": 0.1, "veto_cost": cost}
     d["actors"]["P"]["status_quo"] = {"dist": "triangular", "low": 0.5, "mode": 0.7, "high": 0.95}
     d["actors"]["Q"]["capability"] = {"dist": "uniform", "low": 0.2, "high": 0.8}
-    d["actors"]["T"]["troops"]["max"] = {"dist": "triangular", "low": 600, "mode": 1000,
-                                         "high": 1400}  # fmt: skip
+    d["actors"]["T"]["troops"]["max"] = {
+        "dist": "triangular",
+        "low": 600,
+        "mode": 1000,
+        "high": 1400,
+    }
     d["actors"]["E"]["ideal"]["mandate"] = {"dist": "choice", "values": ["endorses", "authorizes"]}
     d["force"]["troops_required"] = {"dist": "uniform", "low": 500, "high": 900}
     path.write_text(yaml.safe_dump(d, sort_keys=False))
@@ -75,7 +79,10 @@ def test_run_seeds_are_fixed_distinct_and_replay_with_stabsim_run(scenario_file,
     for row in t[:20]:  # `stabsim run --seed <seed>` replays the run
         r = NegotiationModel(sc, seed=row["seed"]).run()
         assert (r.outcome, r.delivered_troops, r.votes.get("P")) == (
-            row["outcome"], row["delivered_troops"], row["vote.P"])  # fmt: skip
+            row["outcome"],
+            row["delivered_troops"],
+            row["vote.P"],
+        )
     assert len({r["outcome"] for r in t}) > 1  # the scenario really varies
 
 
@@ -95,20 +102,41 @@ def test_two_workers_and_other_chunks_give_the_identical_table(scenario_file, re
 def test_dask_local_cluster_gives_the_identical_table(scenario_file, reference, tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     with (
-        distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                 dashboard_address=None) as cluster,
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
         distributed.Client(cluster) as client,
-    ):  # fmt: skip
+    ):
         backend = sw.Backend(client.get_executor(pure=False), 2, "dask")
-        sw.sweep(sw.SweepConfig(scenario=scenario_file, out=tmp_path / "d", runs=300, seed=7,
-                                chunk_size=30, progress="none"), backend)  # fmt: skip
+        sw.sweep(
+            sw.SweepConfig(
+                scenario=scenario_file,
+                out=tmp_path / "d",
+                runs=300,
+                seed=7,
+                chunk_size=30,
+                progress="none",
+            ),
+            backend,
+        )
     assert table(tmp_path / "d").equals(table(reference))
 
 
 def test_missing_dask_says_how_to_install(scenario_file, tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "dask.distributed", None)  # import fails
-    code = main(["sweep", str(scenario_file), "--runs", "5", "--out", str(tmp_path / "x"),
-                 "--dask-local", "1", "--quiet"])  # fmt: skip
+    code = main(
+        [
+            "sweep",
+            str(scenario_file),
+            "--runs",
+            "5",
+            "--out",
+            str(tmp_path / "x"),
+            "--dask-local",
+            "1",
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 2 and "pip install stabsim[dask]" in err and "\n" not in err
 
@@ -118,8 +146,24 @@ def test_missing_dask_says_how_to_install(scenario_file, tmp_path, monkeypatch, 
 
 def test_kill_9_then_resume_gives_the_identical_table(scenario_file, tmp_path):
     out = tmp_path / "killed"
-    args = [sys.executable, "-m", "sim.cli", "sweep", str(scenario_file), "--runs", "800",
-            "--seed", "3", "--workers", "2", "--chunk-size", "8", "--out", str(out), "--quiet"]  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "sim.cli",
+        "sweep",
+        str(scenario_file),
+        "--runs",
+        "800",
+        "--seed",
+        "3",
+        "--workers",
+        "2",
+        "--chunk-size",
+        "8",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     proc = subprocess.Popen(args, cwd=ROOT, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
@@ -135,10 +179,41 @@ def test_kill_9_then_resume_gives_the_identical_table(scenario_file, tmp_path):
     assert 5 <= done < 100, "the sweep was not interrupted mid-way"
     assert not (out / "runs.parquet").exists() and not (out / "summary.json").exists()
     assert json.loads((out / "manifest.json").read_text())["status"] == "running"
-    assert main(["sweep", str(scenario_file), "--runs", "800", "--seed", "3", "--out", str(out),
-                 "--quiet"]) == 2  # refused without --resume  # fmt: skip
-    assert main(["sweep", str(scenario_file), "--runs", "800", "--seed", "3", "--out", str(out),
-                 "--workers", "1", "--resume", "--quiet"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "sweep",
+                str(scenario_file),
+                "--runs",
+                "800",
+                "--seed",
+                "3",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 2
+    )  # refused without --resume
+    assert (
+        main(
+            [
+                "sweep",
+                str(scenario_file),
+                "--runs",
+                "800",
+                "--seed",
+                "3",
+                "--out",
+                str(out),
+                "--workers",
+                "1",
+                "--resume",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     do_sweep(scenario_file, tmp_path / "whole", runs=800, seed=3, workers=2)
     assert table(out).equals(table(tmp_path / "whole"))
     assert not (out / "parts").exists()
@@ -159,8 +234,21 @@ def test_ctrl_c_says_how_to_resume_and_resume_completes(
 
     monkeypatch.setattr(sw, "run_chunk", interrupted)
     out = str(tmp_path / "c")
-    argv = ["sweep", str(scenario_file), "--runs", "300", "--seed", "7", "--workers", "1",
-            "--chunk-size", "50", "--out", out, "--quiet"]  # fmt: skip
+    argv = [
+        "sweep",
+        str(scenario_file),
+        "--runs",
+        "300",
+        "--seed",
+        "7",
+        "--workers",
+        "1",
+        "--chunk-size",
+        "50",
+        "--out",
+        out,
+        "--quiet",
+    ]
     assert main(argv) == 130
     err = capsys.readouterr().err
     assert "150 of 300 runs saved" in err and "--resume" in err
@@ -174,8 +262,17 @@ def test_ctrl_c_says_how_to_resume_and_resume_completes(
 
 def test_a_folder_holding_another_sweep_is_not_overwritten(scenario_file, tmp_path, capsys):
     out = tmp_path / "s"
-    base = ["sweep", str(scenario_file), "--runs", "20", "--workers", "1", "--out", str(out),
-            "--quiet"]  # fmt: skip
+    base = [
+        "sweep",
+        str(scenario_file),
+        "--runs",
+        "20",
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     assert main([*base, "--seed", "1"]) == 0
     before = (out / "runs.parquet").read_bytes()
     capsys.readouterr()
@@ -207,8 +304,9 @@ def test_manifest_records_the_sweep(scenario_file, reference):
 
 
 def _differences(a: Scenario, b: Scenario) -> list[tuple[str, tuple]]:
-    return [(name, tuple(ix)) for name in a.base
-            for ix in np.argwhere(a.base[name] != b.base[name])]  # fmt: skip
+    return [
+        (name, tuple(ix)) for name in a.base for ix in np.argwhere(a.base[name] != b.base[name])
+    ]
 
 
 def test_set_changes_exactly_what_it_names(scenario_file, reference, tmp_path):
@@ -218,7 +316,8 @@ def test_set_changes_exactly_what_it_names(scenario_file, reference, tmp_path):
     i = base.index["Q"]
     assert _differences(base, points[0]) == [("status_quo", (i,))]
     assert points[0].base["status_quo"][i] == 0.45 and identity["set"] == {
-        "actors.Q.status_quo": "0.45"}  # fmt: skip
+        "actors.Q.status_quo": "0.45"
+    }
     # fixing a distribution removes exactly that parameter's draw
     _, pts, _ = sw.prepare(
         sw.SweepConfig(scenario=scenario_file, sets=["force.troops_required=700"])
@@ -226,8 +325,14 @@ def test_set_changes_exactly_what_it_names(scenario_file, reference, tmp_path):
     assert set(base.parameter_paths) - set(pts[0].parameter_paths) == {"force.troops_required"}
     assert pts[0].base["troops_required"] == 700
     # a sweep with the override: the drawn parameters are unchanged run by run
-    do_sweep(scenario_file, tmp_path / "s", runs=300, seed=7, workers=1,
-             sets=["actors.Q.status_quo=0.45"])  # fmt: skip
+    do_sweep(
+        scenario_file,
+        tmp_path / "s",
+        runs=300,
+        seed=7,
+        workers=1,
+        sets=["actors.Q.status_quo=0.45"],
+    )
     t, ref = table(tmp_path / "s"), table(reference)
     params = [c for c in ref.column_names if c.startswith("param.")]
     assert params and t.select(params).equals(ref.select(params))
@@ -235,12 +340,26 @@ def test_set_changes_exactly_what_it_names(scenario_file, reference, tmp_path):
 
 def test_vary_sweeps_a_grid_with_common_random_numbers(scenario_file, tmp_path):
     out = tmp_path / "g"
-    do_sweep(scenario_file, out, runs=40, seed=7, workers=2, chunk_size=15,
-             vary=["actors.Q.status_quo=0.1:0.5:3", "negotiation.force_weight=0:0.6:2"])  # fmt: skip
+    do_sweep(
+        scenario_file,
+        out,
+        runs=40,
+        seed=7,
+        workers=2,
+        chunk_size=15,
+        vary=["actors.Q.status_quo=0.1:0.5:3", "negotiation.force_weight=0:0.6:2"],
+    )
     t = table(out)
     assert t.num_rows == 40 * 6
-    grid = sorted(set(zip(t["grid.actors.Q.status_quo"].to_pylist(),
-                          t["grid.negotiation.force_weight"].to_pylist(), strict=True)))  # fmt: skip
+    grid = sorted(
+        set(
+            zip(
+                t["grid.actors.Q.status_quo"].to_pylist(),
+                t["grid.negotiation.force_weight"].to_pylist(),
+                strict=True,
+            )
+        )
+    )
     assert grid == [(a, b) for a in (0.1, 0.3, 0.5) for b in (0.0, 0.6)]
     points = t["point"].to_numpy()
     assert sorted(set(points)) == list(range(6))
@@ -250,8 +369,9 @@ def test_vary_sweeps_a_grid_with_common_random_numbers(scenario_file, tmp_path):
         at = t.filter(points == p)
         assert at.select(["run", "seed", *params]).equals(first.select(["run", "seed", *params]))
     base = Scenario.from_file(scenario_file)
-    _, pts, _ = sw.prepare(sw.SweepConfig(scenario=scenario_file,
-                                          vary=["actors.Q.status_quo=0.1:0.5:3"]))  # fmt: skip
+    _, pts, _ = sw.prepare(
+        sw.SweepConfig(scenario=scenario_file, vary=["actors.Q.status_quo=0.1:0.5:3"])
+    )
     i = base.index["Q"]
     for pt, v in zip(pts, (0.1, 0.3, 0.5), strict=True):
         expected = [] if v == base.base["status_quo"][i] else [("status_quo", (i,))]
@@ -259,7 +379,8 @@ def test_vary_sweeps_a_grid_with_common_random_numbers(scenario_file, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert [p["grid"] for p in summary["points"]][:2] == [
         {"actors.Q.status_quo": 0.1, "negotiation.force_weight": 0.0},
-        {"actors.Q.status_quo": 0.1, "negotiation.force_weight": 0.6}]  # fmt: skip
+        {"actors.Q.status_quo": 0.1, "negotiation.force_weight": 0.6},
+    ]
 
 
 @pytest.mark.parametrize(
