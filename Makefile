@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/stabsim run scenarios/gaza_isf_2025.yaml --seed 1
+	$(BIN)/stabsim sweep scenarios/gaza_isf_2025.yaml --runs 3000 --seed 1 --out results/demo-gaza --force
+	$(BIN)/stabsim summary results/demo-gaza
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -25,6 +27,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_run.py
+	$(BIN)/python benchmarks/bench_sweep.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

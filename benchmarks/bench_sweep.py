@@ -36,15 +36,17 @@ GAZA = ROOT / "scenarios" / "gaza_isf_2025.yaml"
 # --- end-to-end sweeps ---------------------------------------------------------------------------
 
 
-def timed_sweep(scenario: Path, runs: int, workers: int, out: Path) -> float:
-    """Wall seconds of a whole sweep: start-up of the pool, runs, writing and the summary."""
-    t0 = time.perf_counter()
-    sweep(
-        SweepConfig(
-            scenario=scenario, runs=runs, workers=workers, out=out, force=True, progress="none"
-        )
+def timed_sweep(scenario: Path, runs: int, workers: int, out: Path) -> tuple[float, float]:
+    """Wall seconds of a whole sweep (start-up of the pool, runs, writing and the summary) and
+    the CPU seconds it used in this process and its workers (unaffected by other load)."""
+    c0, t0 = os.times(), time.perf_counter()
+    cfg = SweepConfig(
+        scenario=scenario, runs=runs, workers=workers, out=out, force=True, progress="none"
     )
-    return time.perf_counter() - t0
+    sweep(cfg)
+    c1, wall = os.times(), time.perf_counter() - t0
+    keys = ("user", "system", "children_user", "children_system")
+    return wall, sum(getattr(c1, k) - getattr(c0, k) for k in keys)
 
 
 # --- mesa.batch_run baseline -----------------------------------------------------------------------
@@ -245,15 +247,22 @@ def main() -> None:
     name, n = args.scenario.stem, args.runs
     rate2 = None
     if "throughput" not in args.skip:
-        s1 = timed_sweep(args.scenario, n, 1, tmp / "w1")
-        s2 = timed_sweep(args.scenario, n, 2, tmp / "w2")
+        s1, cpu1 = timed_sweep(args.scenario, n, 1, tmp / "w1")
+        s2, cpu2 = timed_sweep(args.scenario, n, 2, tmp / "w2")
         r1, rate2 = n / s1, n / s2
         rows += [
-            (f"{name}, {n:,} runs, 1 worker (end to end)", f"{r1:,.0f} runs/s ({s1:.1f} s)"),
-            (f"{name}, {n:,} runs, 2 workers (end to end)", f"{rate2:,.0f} runs/s ({s2:.1f} s)"),
-            ("parallel efficiency at 2 workers", f"{rate2 / (2 * r1):.0%}"),
+            (
+                f"{name}, {n:,} runs, 1 worker (end to end)",
+                f"{r1:,.0f} runs/s ({s1:.1f} s; {cpu1 / n * 1e3:.2f} ms CPU per run)",
+            ),
+            (
+                f"{name}, {n:,} runs, 2 workers (end to end)",
+                f"{rate2:,.0f} runs/s ({s2:.1f} s; {cpu2 / n * 1e3:.2f} ms CPU per run)",
+            ),
+            ("parallel efficiency at 2 workers (wall clock)", f"{rate2 / (2 * r1):.0%}"),
+            ("CPU per run at 1 worker / at 2 workers", f"{cpu1 / cpu2:.0%}"),
         ]
-        print(*(f"{a}: {b}" for a, b in rows[-3:]), sep="\n", flush=True)
+        print(*(f"{a}: {b}" for a, b in rows[-4:]), sep="\n", flush=True)
     if "batch_run" not in args.skip:
         sb = timed_batch_run(args.scenario, n, 2)
         rb = n / sb

@@ -168,14 +168,14 @@ def test_kill_9_then_resume_gives_the_identical_table(scenario_file, tmp_path):
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            parts = list((out / "parts").glob("runs-*.parquet")) if out.exists() else []
+            parts = list((out / "parts").glob("runs-*.arrow")) if out.exists() else []
             if len(parts) >= 5:
                 break
             time.sleep(0.02)
         os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its workers, at once
     finally:
         proc.wait(timeout=30)
-    done = len(list((out / "parts").glob("runs-*.parquet")))
+    done = len(list((out / "parts").glob("runs-*.arrow")))
     assert 5 <= done < 100, "the sweep was not interrupted mid-way"
     assert not (out / "runs.parquet").exists() and not (out / "summary.json").exists()
     assert json.loads((out / "manifest.json").read_text())["status"] == "running"
