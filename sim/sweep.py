@@ -777,72 +777,75 @@ def sweep(cfg: SweepConfig, backend: Backend | None = None) -> SweepReport:
         balance = -(-cfg.runs // (4 * workers))  # at least ~4 chunks per worker per point
         chunk_size = max(1, min(target, balance, 5000))
     plan = Plan(**{**plan.__dict__, "chunk_size": chunk_size})
-    (out / "parts").mkdir(parents=True, exist_ok=True)
-    for tmp in (out / "parts").glob(".tmp-*"):
-        tmp.unlink()
-    if status == "fresh":
-        manifest = {
-            "schema": MANIFEST_SCHEMA,
-            "status": "running",
-            "identity": identity,
-            "scenario": {
-                "name": points[0].name,
-                "file": str(Path(cfg.scenario).resolve()),
-                "sha256": identity["scenario_sha256"],
-                "text": Path(cfg.scenario).read_text(encoding="utf-8"),
-            },
-            "seed": cfg.seed,
-            "runs_per_point": cfg.runs,
-            "points": len(points),
-            "runs": cfg.runs * len(points),
-            "set": identity["set"],
-            "grid": identity["grid"],
-            "protocol": cfg.protocol or points[0].protocol,
-            "paths": cfg.paths,
-            "chunk_size": chunk_size,
-            "command": cfg.command,
-            "versions": versions(),
-            "started": _now(),
-            "finished": None,
-        }
-        _write_json(manifest_path, manifest)
-    else:
-        manifest.setdefault("resumed", []).append({"command": cfg.command, "at": _now()})
-        _write_json(manifest_path, manifest)
-
     chunks = plan.chunks()
     todo = [c for c in chunks if not part_path(out, c).exists()]
     total = cfg.runs * len(points)
     done = total - sum(c.size for c in todo)
-    if backend is None:
+    if backend is None:  # before touching the folder: a cluster that cannot be reached leaves none
         if cfg.scheduler or cfg.dask_local:
             backend = dask_backend(cfg.scheduler, cfg.dask_local)
         else:
             backend = local_backend(workers if todo else 1)
-    progress = Progress(total, done, cfg.progress)
-    t0 = time.perf_counter()
-
-    def save(o: ChunkOutput) -> None:
-        if o.paths is not None:
-            _atomic_write(part_path(out, o.chunk, "paths"), o.paths)
-        _atomic_write(part_path(out, o.chunk), o.runs)  # last: its presence marks the chunk done
-        progress.update(o.chunk.size)
-
     try:
-        execute(plan, todo, backend, save)
-    except KeyboardInterrupt:
+        (out / "parts").mkdir(parents=True, exist_ok=True)
+        for tmp in (out / "parts").glob(".tmp-*"):
+            tmp.unlink()
+        if status == "fresh":
+            manifest = new_manifest(cfg, identity, points, chunk_size)
+        else:
+            manifest.setdefault("resumed", []).append({"command": cfg.command, "at": _now()})
+        _write_json(manifest_path, manifest)
+        progress = Progress(total, done, cfg.progress)
+        t0 = time.perf_counter()
+
+        def save(o: ChunkOutput) -> None:
+            if o.paths is not None:
+                _atomic_write(part_path(out, o.chunk, "paths"), o.paths)
+            _atomic_write(part_path(out, o.chunk), o.runs)  # last: its presence marks it done
+            progress.update(o.chunk.size)
+
+        try:
+            execute(plan, todo, backend, save)
+        except KeyboardInterrupt:
+            progress.close()
+            saved = total - sum(c.size for c in chunks if not part_path(out, c).exists())
+            raise SweepInterrupted(saved, total, out) from None
         progress.close()
+        seconds = time.perf_counter() - t0
+    finally:
         backend.close()
-        saved = total - sum(c.size for c in chunks if not part_path(out, c).exists())
-        raise SweepInterrupted(saved, total, out) from None
-    except BaseException:
-        backend.close()
-        raise
-    backend.close()
-    progress.close()
-    seconds = time.perf_counter() - t0
     finish(out, plan, points[0], manifest, chunks)
     return SweepReport(out, total, total - done, seconds, backend.name, chunk_size, status)
+
+
+def new_manifest(
+    cfg: SweepConfig, identity: dict[str, Any], points: list[Scenario], chunk_size: int
+) -> dict[str, Any]:
+    """The manifest of a new sweep (``status`` running until :func:`finish`)."""
+    return {
+        "schema": MANIFEST_SCHEMA,
+        "status": "running",
+        "identity": identity,
+        "scenario": {
+            "name": points[0].name,
+            "file": str(Path(cfg.scenario).resolve()),
+            "sha256": identity["scenario_sha256"],
+            "text": Path(cfg.scenario).read_text(encoding="utf-8"),
+        },
+        "seed": cfg.seed,
+        "runs_per_point": cfg.runs,
+        "points": len(points),
+        "runs": cfg.runs * len(points),
+        "set": identity["set"],
+        "grid": identity["grid"],
+        "protocol": cfg.protocol or points[0].protocol,
+        "paths": cfg.paths,
+        "chunk_size": chunk_size,
+        "command": cfg.command,
+        "versions": versions(),
+        "started": _now(),
+        "finished": None,
+    }
 
 
 def finish(
