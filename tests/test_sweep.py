@@ -436,3 +436,22 @@ def test_summary_command_prints_tables(reference, tmp_path, capsys):
         assert heading in out
     assert main(["summary", str(tmp_path / "nothing")]) == 2
     assert "no summary.json" in capsys.readouterr().err
+
+
+def test_progress_prints_plain_lines_when_not_a_terminal():
+    import io
+
+    from sim.progress import Progress
+
+    stream = io.StringIO()
+    p = Progress(100, done=20, mode="auto", stream=stream, every=0.0)
+    p.update(30)
+    p.close()
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("sweep: 50/100 runs (50%)") and "runs/s" in lines[0]
+    assert lines[-1].startswith("sweep: 50/100 runs") and len(lines) == 2
+    quiet = io.StringIO()
+    q = Progress(10, mode="none", stream=quiet)
+    q.update(10)
+    q.close()
+    assert quiet.getvalue() == ""
