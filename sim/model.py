@@ -106,6 +106,7 @@ class NegotiationModel(mesa.Model):
         for c, k in scenario.opening_draft.items():
             opening[c] = k
         self.draft = opening
+        self.opening = opening.copy()
         self.protocol.start(self)
 
     # --- scoring (pure functions, vectorised over texts and actors) ----------------------
@@ -314,6 +315,7 @@ class NegotiationModel(mesa.Model):
             outcome=outcome,
             rounds=self.steps,
             text=None if adopted_text is None else self.space.describe(adopted_text),
+            opening=self.space.describe(self.opening),
             draft=self.space.describe(self.draft),
             adopted_draft_by=adopted.by if adopted else None,
             vetoed_by=drafts[0].vetoed_by if outcome == "vetoed" else [],

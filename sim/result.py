@@ -48,6 +48,7 @@ class RunResult:
     outcome: str  # one of OUTCOMES
     rounds: int
     text: dict[str, str] | None  # the adopted text
+    opening: dict[str, str]  # the penholder's opening draft
     draft: dict[str, str]  # the penholder's last draft
     adopted_draft_by: str | None
     vetoed_by: list[str]
