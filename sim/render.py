@@ -97,6 +97,8 @@ def summary(result: RunResult, scenario: Scenario) -> str:
         f"  total pledged {r.pledged_troops:,}, delivered {r.delivered_troops:,}: force {verdict}"
         + (f" ({'; '.join(why)})" if why else "")
     )
+    if not r.host_consent:
+        lines.append("  the host withholds consent: the adopted text crosses its red lines")
     if r.kept_out:
         lines.append(f"  kept out by the host: {', '.join(names[a] for a in r.kept_out)}")
     if not r.coalition_stable:

@@ -57,7 +57,8 @@ class RunResult:
     voting_coalition: list[str]
     drafts: list[DraftVote]
     coalition: list[Contribution]
-    kept_out: list[str]  # willing contributors the host refused
+    kept_out: list[str]  # willing contributors the host refused or kept out
+    host_consent: bool  # False when the adopted text crosses the host's red lines
     lead: str | None
     pledged_troops: int
     delivered_troops: int
