@@ -181,13 +181,3 @@ class Sampler:
             for i, v in zip(idx.tolist(), vals, strict=True):
                 out[i] = v
         return out
-
-
-def sample_many(dists: Sequence[Dist], rng: np.random.Generator) -> list[Any]:
-    """Draw one value from each distribution (see :class:`Sampler`)."""
-    return Sampler(dists).draw(rng)
-
-
-def draw(dist: Dist, rng: np.random.Generator) -> Any:
-    """Draw one value from one distribution."""
-    return sample_many([dist], rng)[0]

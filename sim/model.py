@@ -106,6 +106,7 @@ class NegotiationModel(mesa.Model):
         for c, k in scenario.opening_draft.items():
             opening[c] = k
         self.draft = opening
+        self.opening = opening.copy()
         self.protocol.start(self)
 
     # --- scoring (pure functions, vectorised over texts and actors) ----------------------
@@ -261,11 +262,25 @@ class NegotiationModel(mesa.Model):
                     break
         return results
 
+    def host_consents(self, text: np.ndarray | None) -> bool:
+        """The host lets the force in unless the adopted text crosses one of its red lines."""
+        host = self.scenario.host
+        if host < 0 or text is None:
+            return True
+        return not bool(
+            ut.crosses_red_line(self.scenario.red[host : host + 1], text[None, :])[0, 0]
+        )
+
+    def kept_out(self, text: np.ndarray | None) -> np.ndarray:
+        """(A,) contributors the host keeps out: those it refuses, or all without its consent."""
+        sc = self.scenario
+        return sc.refused | (sc.is_contributor & (not self.host_consents(text)))
+
     def form_coalition(self, text: np.ndarray | None) -> co.Coalition:
         sc, p = self.scenario, self.params
         texts = None if text is None else text[None, :]
         can_join = co.eligible(
-            sc.is_contributor, sc.allowed, sc.needs_resolution, sc.refused, texts
+            sc.is_contributor, sc.allowed, sc.needs_resolution, self.kept_out(text), texts
         )[:, 0]
         result = co.stable_coalition(
             can_join, self.delivered_if_in, p.willingness, p.solidarity, self.required,
@@ -305,7 +320,8 @@ class NegotiationModel(mesa.Model):
         lead = max(leaders, key=lambda i: (self.delivered_if_in[i], -i)) if leaders else None
         pledged = np.floor(p.max_troops).astype(int)
         delivered = self.delivered_if_in.astype(int)
-        willing_but_refused = sc.is_contributor & sc.refused & (p.willingness + p.solidarity > 0)
+        willing = p.willingness + p.solidarity > 0
+        willing_but_refused = sc.is_contributor & self.kept_out(adopted_text) & willing
         total = int(delivered[committed].sum())
         return RunResult(
             scenario=sc.name,
@@ -314,6 +330,7 @@ class NegotiationModel(mesa.Model):
             outcome=outcome,
             rounds=self.steps,
             text=None if adopted_text is None else self.space.describe(adopted_text),
+            opening=self.space.describe(self.opening),
             draft=self.space.describe(self.draft),
             adopted_draft_by=adopted.by if adopted else None,
             vetoed_by=drafts[0].vetoed_by if outcome == "vetoed" else [],
@@ -328,6 +345,7 @@ class NegotiationModel(mesa.Model):
                 for i in committed
             ],
             kept_out=[ids[i] for i in np.flatnonzero(willing_but_refused)],
+            host_consent=self.host_consents(adopted_text),
             lead=ids[lead] if lead is not None else None,
             pledged_troops=int(pledged[committed].sum()),
             delivered_troops=total,

@@ -48,6 +48,7 @@ class RunResult:
     outcome: str  # one of OUTCOMES
     rounds: int
     text: dict[str, str] | None  # the adopted text
+    opening: dict[str, str]  # the penholder's opening draft
     draft: dict[str, str]  # the penholder's last draft
     adopted_draft_by: str | None
     vetoed_by: list[str]
@@ -56,7 +57,8 @@ class RunResult:
     voting_coalition: list[str]
     drafts: list[DraftVote]
     coalition: list[Contribution]
-    kept_out: list[str]  # willing contributors the host refused
+    kept_out: list[str]  # willing contributors the host refused or kept out
+    host_consent: bool  # False when the adopted text crosses the host's red lines
     lead: str | None
     pledged_troops: int
     delivered_troops: int

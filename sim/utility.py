@@ -44,7 +44,7 @@ def tie_matrix(ties: np.ndarray) -> np.ndarray:
 
 def mix(table: np.ndarray, mixing: np.ndarray) -> np.ndarray:
     """Tie-weighted utility table: each actor's table becomes the mix of those it weighs."""
-    return np.einsum("ij,jck->ick", mixing, table)
+    return (mixing @ table.reshape(len(table), -1)).reshape(table.shape)
 
 
 def text_utility(table: np.ndarray, texts: np.ndarray) -> np.ndarray:

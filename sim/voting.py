@@ -10,6 +10,8 @@ member's red line always gets its no. With ``s = 0`` the vote is deterministic.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy.special import expit
 
@@ -62,20 +64,31 @@ def yes_count_distribution(p: np.ndarray) -> np.ndarray:
     return np.clip(pmf, 0.0, 1.0)
 
 
+@lru_cache(maxsize=64)
+def _tail_weights(m: int, q: int) -> tuple[np.ndarray, np.ndarray]:
+    """Roots of unity ``z_l`` and the weights ``c_l`` with P(K >= q) = Re(sum_l phi_l c_l)."""
+    grid = np.arange(m + 1)
+    z = np.exp(2j * np.pi * grid / (m + 1))
+    c = np.exp(-2j * np.pi * np.outer(grid, grid[q:]) / (m + 1)).sum(axis=1) / (m + 1)
+    return z, c
+
+
 def adoption_probability(
     p_yes: np.ndarray, p_no: np.ndarray, veto: np.ndarray, votes_needed: int
 ) -> np.ndarray:
     """P(at least ``votes_needed`` yes and no veto holder votes no), per text, shape (n,).
 
     Votes are independent. Given that no veto holder votes no, a veto holder votes yes
-    with probability P(yes) / (1 - P(no)); the yes count is then Poisson-binomial.
+    with probability P(yes) / (1 - P(no)); the yes count is then Poisson-binomial, and
+    its tail is read off the characteristic function (see yes_count_distribution).
     """
-    no_veto = np.prod(1.0 - p_no[veto], axis=0)
+    keep = 1.0 - p_no[veto]
+    no_veto = np.prod(keep, axis=0)
     p = p_yes.copy()
-    denom = 1.0 - p_no[veto]
-    p[veto] = np.divide(p_yes[veto], denom, out=np.zeros_like(denom), where=denom > 0)
-    tail = yes_count_distribution(p)[:, votes_needed:].sum(axis=1)
-    return no_veto * np.minimum(tail, 1.0)
+    p[veto] = np.divide(p_yes[veto], keep, out=np.zeros_like(keep), where=keep > 0)
+    z, c = _tail_weights(p.shape[0], votes_needed)
+    phi = np.prod(1.0 + p[:, :, None] * (z - 1.0), axis=0)
+    return no_veto * np.clip((phi @ c).real, 0.0, 1.0)
 
 
 def cast_votes(p_yes: np.ndarray, p_no: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -170,3 +170,17 @@ def test_large_text_space_is_searched_clause_by_clause() -> None:
     rival = model.rival_draft(1, model.draft)  # climbs: the space is above enumerate_limit
     if rival is not None:
         assert model.assess(rival.text[None, :]).eff[1, 0] > model.params.status_quo[1]
+
+
+def test_host_withholds_consent_when_the_text_crosses_its_red_lines() -> None:
+    data = load_scenario(SCENARIOS / "minimal.yaml").data
+    host = {
+        "name": "Host",
+        "capability": 0.5,
+        "status_quo": 0.5,
+        "red_lines": {"lead": ["regional"]},
+    }  # off the Council, no ties: no pressure
+    overrides = {"actors.H": host, "force.host": "H"}  # fmt: skip
+    r = sim.run(Scenario.from_data(data, overrides=overrides), seed=1)
+    assert r.outcome == "adopted" and r.text["lead"] == "regional"
+    assert not r.host_consent and r.coalition == [] and r.kept_out == ["T"] and not r.viable
