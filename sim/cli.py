@@ -50,29 +50,24 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_power(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from sim.model import run
-    from sim.power import empirical_pivotality, power_indices
+    from sim.power import empirical_pivotality, power_indices, simulated_votes
     from sim.scenario import load_scenario
 
     scenario = load_scenario(_scenario_path(args.scenario))
     ids = [scenario.actor_ids[m] for m in scenario.members]
     idx = power_indices(scenario.veto, scenario.votes_needed)
-    votes = np.array([[run(scenario, seed=args.seed + r).votes.get(a, "abstain") for a in ids]
-                      for r in range(args.runs)])  # fmt: skip
-    codes = np.searchsorted(np.array(["abstain", "no", "yes"]), votes)
-    numeric = np.array([1, 2, 0])[codes] if len(votes) else np.zeros((0, len(ids)), dtype=int)
-    pivot = empirical_pivotality(numeric, scenario.veto, scenario.votes_needed)
+    votes = simulated_votes(scenario, args.runs, args.seed)
+    pivot = empirical_pivotality(votes, scenario.veto, scenario.votes_needed)
+    vetoes = [i for i, v in zip(ids, scenario.veto, strict=True) if v]
     print(f"{scenario.spec.name}: {len(ids)} members, {scenario.votes_needed} votes needed, "
-          f"veto: {', '.join(i for i, v in zip(ids, scenario.veto, strict=True) if v) or 'none'}")
-    print(f"{'member':<8}{'Shapley-Shubik':>22}{'Banzhaf (normalised)':>26}"
-          f"{'pivotal in runs':>18}")  # fmt: skip
+          f"veto: {', '.join(vetoes) or 'none'}")
+    print(f"{'member':<8}{'Shapley-Shubik':>24}{'Banzhaf (normalised)':>26}{'pivotal':>10}")
     for k, a in enumerate(ids):
         ss, bz = idx.shapley_shubik[k], idx.banzhaf[k]
-        print(f"{a:<8}{f'{ss} = {float(ss):.4f}':>22}{f'{bz} = {float(bz):.4f}':>26}"
-              f"{pivot[k]:>18.3f}")  # fmt: skip
-    print(f"empirical pivotality from {args.runs} seeded runs (seeds {args.seed}..{args.seed + args.runs - 1})")
+        print(f"{a:<8}{f'{ss} = {float(ss):.4f}':>24}{f'{bz} = {float(bz):.4f}':>26}"
+              f"{pivot[k]:>10.3f}")  # fmt: skip
+    print(f"pivotal: share of {args.runs} seeded runs (seeds from {args.seed}) in which the "
+          "member's vote decided adoption")
     return 0
 
 

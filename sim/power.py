@@ -21,11 +21,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from math import comb, factorial
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.errors import StabsimError
-from sim.voting import NO, YES
+from sim.voting import ABSTAIN, NO, VOTE_NAMES, YES
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 
 class PowerError(StabsimError):
@@ -129,3 +133,18 @@ def empirical_pivotality(votes: np.ndarray, veto: np.ndarray, votes_needed: int)
     pivotal_if_failed = ~yes & (n_yes + 1 >= votes_needed) & ~others_block
     pivotal = np.where(adopted, pivotal_if_adopted, pivotal_if_failed)
     return pivotal.mean(axis=0)
+
+
+def simulated_votes(scenario: Scenario, runs: int, seed: int = 1) -> np.ndarray:
+    """(runs, members) the decisive vote of each of ``runs`` seeded single runs (a run with
+    no vote counts every member as abstaining)."""
+    from sim.model import run
+
+    if runs < 0:
+        raise PowerError(f"--runs: expected 0 or more, got {runs}")
+    ids = [scenario.actor_ids[m] for m in scenario.members]
+    out = np.full((runs, len(ids)), ABSTAIN)
+    for r in range(runs):  # each run is a separate seeded negotiation
+        votes = run(scenario, seed=seed + r).votes
+        out[r] = [VOTE_NAMES.index(votes[a]) if a in votes else ABSTAIN for a in ids]
+    return out
