@@ -52,6 +52,19 @@ def commit_payoff(
     return willingness + solidarity * share
 
 
+def wants_in(
+    committed: np.ndarray, can_join: np.ndarray, delivered: np.ndarray, willingness: np.ndarray,
+    solidarity: np.ndarray, required: float, partners_required: np.ndarray,
+    partners_refused: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Who wants to be in given who else is in, and how much (-inf where a partner condition
+    fails)."""
+    pay = commit_payoff(committed, delivered, willingness, solidarity, required)
+    partners_ok = ~(partners_required & ~committed[None, :]).any(axis=1)
+    partners_ok &= ~(partners_refused & committed[None, :]).any(axis=1)
+    return can_join & (pay > 0) & partners_ok, np.where(partners_ok, pay, -np.inf)
+
+
 @dataclass(frozen=True)
 class Coalition:
     committed: np.ndarray  # (A,) bool
@@ -72,12 +85,10 @@ def stable_coalition(
     """Best-response moves, one contributor at a time, to a stable set (see module doc)."""
     committed = can_join.copy()
     limit = max_moves if max_moves is not None else 4 * len(can_join) + 4
+    game = (can_join, delivered, willingness, solidarity, required, partners_required,
+            partners_refused)  # fmt: skip
     for move in range(limit):
-        pay = commit_payoff(committed, delivered, willingness, solidarity, required)
-        partners_ok = ~(partners_required & ~committed[None, :]).any(axis=1)
-        partners_ok &= ~(partners_refused & committed[None, :]).any(axis=1)
-        wants = can_join & (pay > 0) & partners_ok
-        desire = np.where(partners_ok, pay, -np.inf)
+        wants, desire = wants_in(committed, *game)
         leave = committed & ~wants
         if leave.any():
             committed[np.flatnonzero(leave)[np.argmin(desire[leave])]] = False
@@ -96,26 +107,20 @@ def is_stable(
     partners_refused: np.ndarray,
 ) -> bool:  # fmt: skip
     """True when nobody in wants out and nobody eligible outside wants in."""
-    pay = commit_payoff(committed, delivered, willingness, solidarity, required)
-    partners_ok = ~(partners_required & ~committed[None, :]).any(axis=1)
-    partners_ok &= ~(partners_refused & committed[None, :]).any(axis=1)
-    wants = can_join & (pay > 0) & partners_ok
+    wants, _ = wants_in(committed, can_join, delivered, willingness, solidarity, required,
+                        partners_required, partners_refused)  # fmt: skip
     return bool(np.array_equal(wants, committed & can_join) and not (committed & ~can_join).any())
 
 
 def force_prospect(
-    can_join: np.ndarray,  # (A, n)
-    may_lead: np.ndarray,  # (A, n)
-    lead_candidate: np.ndarray,  # (A,)
-    delivered: np.ndarray,  # (A,)
-    willingness: np.ndarray,
-    solidarity: np.ndarray,
+    can_join: np.ndarray,  # (A, n) eligible under each text
+    can_lead: np.ndarray,  # (A, n) an acceptable lead nation under each text
+    troops: np.ndarray,  # (A,) troops each would deliver if willing (0 if not willing)
     required: float,
 ) -> np.ndarray:
-    """Quick forecast per text, in [0, 1]: share of the requirement that willing, eligible
+    """Quick forecast per text, in [0, 1]: the share of the requirement that willing, eligible
     contributors would deliver, times whether an acceptable lead nation is among them."""
-    willing = can_join & ((willingness + solidarity) > 0)[:, None]
-    troops = delivered @ willing
-    share = np.minimum(1.0, troops / required) if required > 0 else np.ones(willing.shape[1])
-    lead = (willing & may_lead & lead_candidate[:, None]).any(axis=0)
+    delivered = troops @ can_join
+    share = np.minimum(1.0, delivered / required) if required > 0 else np.ones(can_join.shape[1])
+    lead = (can_join & can_lead & (troops > 0)[:, None]).any(axis=0)
     return share * lead

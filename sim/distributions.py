@@ -128,45 +128,56 @@ def parse_dist(spec: dict) -> Dist:
     return Dist(kind, (tuple(values), probs), support)
 
 
-def sample_many(dists: Sequence[Dist], rng: np.random.Generator) -> list[Any]:
-    """Draw one value from each distribution, one vectorised call per distribution kind.
+class Sampler:
+    """Draws one value from each of a fixed list of distributions, one vectorised call per
+    distribution kind, in a fixed order: a generator in a given state always gives the same
+    values."""
 
-    The order of draws is fixed by ``dists``, so a generator in a given state always
-    produces the same values.
-    """
-    out: list[Any] = [None] * len(dists)
-    by_kind: dict[str, list[int]] = {}
-    for i, d in enumerate(dists):
-        by_kind.setdefault(d.kind, []).append(i)
-    for kind in sorted(by_kind):
-        idx = by_kind[kind]
-        args = [dists[i].args for i in idx]
-        if kind == "triangular":
-            lo, mo, hi = (np.array(col) for col in zip(*args, strict=True))
-            vals = rng.triangular(lo, mo, hi)
-        elif kind == "uniform":
-            lo, hi = (np.array(col) for col in zip(*args, strict=True))
-            vals = rng.uniform(lo, hi)
-        elif kind == "normal":
-            mean = np.array([a[0] for a in args])
-            sd = np.array([a[1] for a in args])
-            lo = np.array([a[2][0] if a[2] else -np.inf for a in args])
-            hi = np.array([a[2][1] if a[2] else np.inf for a in args])
-            vals = np.clip(rng.normal(mean, sd), lo, hi)
-        elif kind == "beta":
-            a, b, lo, hi = (np.array(col) for col in zip(*args, strict=True))
-            vals = lo + (hi - lo) * rng.beta(a, b)
-        else:  # choice: inverse-CDF on one uniform per parameter
-            u = rng.random(len(idx))
-            vals = []
-            for (values, probs), ui in zip(args, u, strict=True):
-                k = int(np.searchsorted(np.cumsum(probs), ui, side="right"))
-                vals.append(values[min(k, len(values) - 1)])
-        for i, v in zip(idx, vals, strict=True):
-            out[i] = v.item() if isinstance(v, np.generic) else v
-    return out
+    def __init__(self, dists: Sequence[Dist]):
+        self.n = len(dists)
+        by_kind: dict[str, list[int]] = {}
+        for i, d in enumerate(dists):
+            by_kind.setdefault(d.kind, []).append(i)
+        self.groups: list[tuple[str, np.ndarray, tuple]] = []
+        for kind in sorted(by_kind):
+            idx = by_kind[kind]
+            args = [dists[i].args for i in idx]
+            if kind == "normal":
+                cols: tuple = (
+                    np.array([a[0] for a in args]),
+                    np.array([a[1] for a in args]),
+                    np.array([a[2][0] if a[2] else -np.inf for a in args]),
+                    np.array([a[2][1] if a[2] else np.inf for a in args]),
+                )
+            elif kind == "choice":
+                cols = (
+                    [a[0] for a in args],
+                    [np.cumsum(a[1]) for a in args],
+                )
+            else:
+                cols = tuple(np.array(col, dtype=float) for col in zip(*args, strict=True))
+            self.groups.append((kind, np.array(idx), cols))
 
-
-def draw(dist: Dist, rng: np.random.Generator) -> Any:
-    """Draw one value from one distribution."""
-    return sample_many([dist], rng)[0]
+    def draw(self, rng: np.random.Generator) -> list[Any]:
+        out: list[Any] = [None] * self.n
+        for kind, idx, cols in self.groups:
+            if kind == "triangular":
+                vals = rng.triangular(*cols).tolist()
+            elif kind == "uniform":
+                vals = rng.uniform(*cols).tolist()
+            elif kind == "normal":
+                mean, sd, lo, hi = cols
+                vals = np.clip(rng.normal(mean, sd), lo, hi).tolist()
+            elif kind == "beta":
+                a, b, lo, hi = cols
+                vals = (lo + (hi - lo) * rng.beta(a, b)).tolist()
+            else:  # choice: inverse CDF on one uniform per parameter
+                values, cdfs = cols
+                u = rng.random(len(idx))
+                vals = [
+                    v[min(int(np.searchsorted(c, ui, side="right")), len(v) - 1)]
+                    for v, c, ui in zip(values, cdfs, u, strict=True)
+                ]
+            for i, v in zip(idx.tolist(), vals, strict=True):
+                out[i] = v
+        return out

@@ -29,6 +29,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor` may be overridden
+            continue
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
@@ -135,7 +137,7 @@ class _Checker:
     def actor(self, path: str, aid: str) -> bool:
         if aid in self.spec.actors:
             return True
-        self.add(path, f"unknown actor '{aid}'; expected one of: {', '.join(self.spec.actors)}")
+        self.add(path, f"unknown actor {aid!r}; expected one of: {', '.join(self.spec.actors)}")
         return False
 
     def clause(self, path: str, cid: str) -> ClauseDef | None:

@@ -24,24 +24,25 @@ from sim.search import best_text
 
 
 @dataclass
-class Evaluation:
-    """Everything the actors and the penholder need to know about a set of texts."""
+class Assessment:
+    """How every actor and the Council see a set of texts."""
 
-    texts: np.ndarray  # (n, C)
-    own: np.ndarray  # (A, n) own utility
     eff: np.ndarray  # (A, n) tie-weighted utility
     red: np.ndarray  # (A, n) crosses the actor's red line
     p_yes: np.ndarray  # (M, n)
     p_no: np.ndarray  # (M, n)
     p_adopt: np.ndarray  # (n,)
-    prospect: np.ndarray  # (n,) forecast viability of the force in [0, 1]
 
 
 @dataclass
 class Tabled:
+    """A draft put to the Council, with the members' vote probabilities when tabled."""
+
     by: int
     text: np.ndarray
     p_adopt: float
+    p_yes: np.ndarray
+    p_no: np.ndarray
 
 
 class NegotiationModel(mesa.Model):
@@ -70,12 +71,25 @@ class NegotiationModel(mesa.Model):
         on_council = np.zeros(A, dtype=bool)
         on_council[self.members] = True
         self.on_council = on_council
+        self.veto_holder = np.zeros(A, dtype=bool)
+        self.veto_holder[self.members[self.veto]] = True
         # Off the Council an actor presses through the ties Council members have to it.
         self.channel = np.where(on_council, 1.0, np.minimum(1.0, p.ties[self.members].sum(axis=0)))
         self.ideal_pos = p.ideal_pos.copy()
         self.option_util = p.option_util.copy()
         self.delivered_if_in = np.floor(p.max_troops * p.delivery)
         self.required = float(p.troops_required)
+        # Per-run constants of the Council vote and the force forecast.
+        m = self.members
+        self.member_lower = vt.no_threshold(p.band[m], p.veto_cost[m], self.veto)
+        self.member_noise = p.noise[m]
+        self.member_sq = p.status_quo[m]
+        contrib = np.flatnonzero(scenario.is_contributor & ~scenario.refused)
+        self.contrib = contrib
+        self.contrib_allowed = scenario.allowed[contrib]
+        self.contrib_can_lead = scenario.may_lead[:, contrib] & scenario.lead_candidate[contrib]
+        willing = (p.willingness + p.solidarity)[contrib] > 0
+        self.contrib_troops = np.where(willing, self.delivered_if_in[contrib], 0.0)
         self.protocol = make_protocol(protocol or scenario.protocol)
         self.actors = [StateActor(self, i) for i in range(A)]
 
@@ -92,6 +106,7 @@ class NegotiationModel(mesa.Model):
         for c, k in scenario.opening_draft.items():
             opening[c] = k
         self.draft = opening
+        self.opening = opening.copy()
         self.protocol.start(self)
 
     # --- scoring (pure functions, vectorised over texts and actors) ----------------------
@@ -104,36 +119,36 @@ class NegotiationModel(mesa.Model):
         self.own_table = ut.utility_table(loss, self.params.salience)
         self.eff_table = ut.mix(self.own_table, self.mixing)
 
-    def evaluate(self, texts: np.ndarray) -> Evaluation:
-        """Score texts for every actor in one pass: utilities, votes, adoption, force."""
-        p, sc = self.params, self.scenario
-        own = ut.text_utility(self.own_table, texts)
-        eff = ut.text_utility(self.eff_table, texts)
-        red = ut.crosses_red_line(sc.red, texts)
-        m = self.members
-        gap = eff[m] - p.status_quo[m, None]
-        p_yes, p_no = vt.vote_probabilities(
-            gap, p.noise[m], p.band[m], p.veto_cost[m], self.veto, red[m]
-        )
-        p_adopt = vt.adoption_probability(p_yes, p_no, self.veto, sc.votes_needed)
-        prospect = co.force_prospect(
-            co.eligible(sc.is_contributor, sc.allowed, sc.needs_resolution, sc.refused, texts),
-            co.lead_allowed(sc.may_lead, sc.lead_clause, texts),
-            sc.lead_candidate,
-            self.delivered_if_in,
-            p.willingness,
-            p.solidarity,
-            self.required,
-        )
-        return Evaluation(texts, own, eff, red, p_yes, p_no, p_adopt, prospect)
+    def utilities(self, texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Tie-weighted utility (A, n) of each text for every actor, and red-line crossings."""
+        return ut.text_utility(self.eff_table, texts), ut.crosses_red_line(self.scenario.red, texts)
 
-    def intentions_of(self, ev: Evaluation, k: int = 0) -> np.ndarray:
-        """Noise-free vote intention of every actor (members and others alike) on text k."""
+    def assess(self, texts: np.ndarray) -> Assessment:
+        """Utilities, members' P(yes) and P(no), and the chance of adoption of each text."""
+        eff, red = self.utilities(texts)
+        gap = eff[self.members] - self.member_sq[:, None]
+        p_yes, p_no = vt.vote_probabilities(
+            gap, self.member_noise, self.member_lower, red[self.members]
+        )
+        p_adopt = vt.adoption_probability(p_yes, p_no, self.veto, self.scenario.votes_needed)
+        return Assessment(eff, red, p_yes, p_no, p_adopt)
+
+    def prospect(self, texts: np.ndarray) -> np.ndarray:
+        """Forecast viability of the force under each text (see coalition.force_prospect)."""
+        clauses = np.arange(texts.shape[1])
+        can_join = self.contrib_allowed[:, clauses, texts].all(axis=-1)  # (Cn, n)
+        sc = self.scenario
+        if sc.lead_clause >= 0:
+            can_lead = self.contrib_can_lead[texts[:, sc.lead_clause]].T
+        else:
+            can_lead = np.repeat(self.contrib_can_lead[0][:, None], len(texts), axis=1)
+        return co.force_prospect(can_join, can_lead, self.contrib_troops, self.required)
+
+    def intentions_of(self, eff: np.ndarray, red: np.ndarray) -> np.ndarray:
+        """Noise-free vote intention of every actor (members and others alike) on one text,
+        given its tie-weighted utility (A,) and red-line crossings (A,)."""
         p = self.params
-        gap = ev.eff[:, k] - p.status_quo
-        veto_all = np.zeros(len(gap), dtype=bool)
-        veto_all[self.members[self.veto]] = True
-        return vt.intentions(gap, p.band, p.veto_cost, veto_all, ev.red[:, k])
+        return vt.intentions(eff - p.status_quo, p.band, p.veto_cost, self.veto_holder, red)
 
     # --- the round ------------------------------------------------------------------------
 
@@ -144,22 +159,24 @@ class NegotiationModel(mesa.Model):
             self.running = False
 
     def record_round(
-        self, ev: Evaluation, k: int, changed: bool, demands: list[tuple[int, int, int, float]]
-    ) -> None:
-        """Append the round just played: the revised draft (text k of ``ev``), its chance of
-        adoption, the members' intentions on it, and the demands that shaped it."""
-        members = self.intentions_of(ev, k)[self.members]
+        self, text: np.ndarray, p_adopt: float, intention: np.ndarray, changed: bool,
+        demands: list[tuple[int, int, int, float]],
+    ) -> None:  # fmt: skip
+        """Append the round just played: the revised draft, its chance of adoption, the
+        members' intentions on it, and the demands (actor, clause, option, weight) behind it."""
+        members = intention[self.members]
+        clauses = self.space.clauses
         self.path.append(
             RoundRecord(
                 round=self.steps,
-                text=self.space.describe(self.draft),
-                p_adopt=round(float(ev.p_adopt[k]), 6),
+                text=self.space.describe(text),
+                p_adopt=round(p_adopt, 6),
                 intentions={n: int((members == k).sum()) for k, n in enumerate(vt.VOTE_NAMES)},
                 demands=[
                     {
                         "actor": self.scenario.actor_ids[a],
-                        "clause": self.space.clauses[c].id,
-                        "option": self.space.clauses[c].options[o],
+                        "clause": clauses[c].id,
+                        "option": clauses[c].options[o],
                         "weight": round(w, 6),
                     }
                     for a, c, o, w in demands
@@ -168,74 +185,102 @@ class NegotiationModel(mesa.Model):
             )
         )
 
-    def table(self, text: np.ndarray, by: int, p_adopt: float) -> None:
-        self.tabled.append(Tabled(by, text.copy(), p_adopt))
+    def table(
+        self, text: np.ndarray, by: int, p_adopt: float, p_yes: np.ndarray, p_no: np.ndarray
+    ) -> None:
+        """Put a draft on the table: negotiation ends and the Council will vote on it."""
+        self.tabled.append(Tabled(by, text.copy(), p_adopt, p_yes, p_no))
         self.status = "tabled"
 
     # --- after negotiation: rival drafts, votes, coalition --------------------------------
 
-    def rival_drafts(self) -> None:
-        """A permanent member that prefers no resolution to the tabled draft may table its own:
-        the text that maximises its chance-weighted gain over the status quo."""
-        if not self.scenario.rival_drafts or not self.tabled:
-            return
-        sc, p = self.scenario, self.params
-        main = self.evaluate(self.tabled[0].text[None, :])
-        all_texts = self._all_texts()
-        for j in self.members[self.veto]:
-            if j == self.tabled[0].by or main.eff[j, 0] >= p.status_quo[j]:
-                continue
+    def rival_draft(self, j: int, main: np.ndarray) -> Tabled | None:
+        """The rival text a permanent member ``j`` tables against the draft ``main``, if any:
+        the text that maximises its chance-weighted gain over the status quo, never crossing
+        its red lines; tabled when that gain is positive and the chance of adoption at least
+        the withdrawal threshold."""
+        p, sq = self.params, self.params.status_quo[j]
 
-            def objective(texts: np.ndarray, j: int = j) -> np.ndarray:
-                ev = self.evaluate(texts)
-                value = ev.p_adopt * (ev.eff[j] - p.status_quo[j])
-                return np.where(ev.red[j], -np.inf, value)
+        def objective(texts: np.ndarray) -> np.ndarray:
+            a = self.assess(texts)
+            return np.where(a.red[j], -np.inf, a.p_adopt * (a.eff[j] - sq))
 
-            starts = [ut.ideal_text(self.eff_table[j], self.space.option_mask), self.tabled[0].text]
-            text, score = best_text(objective, self.space, starts, sc.enumerate_limit, all_texts)
-            if score > 0:
-                chance = float(self.evaluate(text[None, :]).p_adopt[0])
-                if chance >= float(p.withdraw_threshold):
-                    self.tabled.append(Tabled(int(j), text, chance))
+        starts = [main, ut.ideal_text(self.eff_table[j], self.space.option_mask)]
+        text, score = best_text(
+            objective, self.space, starts, self.scenario.enumerate_limit, self._all_texts()
+        )
+        if score <= 0:
+            return None
+        a = self.assess(text[None, :])
+        if a.p_adopt[0] < float(p.withdraw_threshold):
+            return None
+        return Tabled(int(j), text, float(a.p_adopt[0]), a.p_yes[:, 0], a.p_no[:, 0])
 
     def _all_texts(self) -> np.ndarray | None:
+        """Every text of a small space, enumerated once per scenario."""
         if self.space.n_texts > self.scenario.enumerate_limit:
             return None
-        cache = self.scenario.__dict__.setdefault("_all_texts", None)
+        cache = getattr(self.scenario, "_all_texts", None)
         if cache is None:
             cache = self.space.enumerate()
             self.scenario._all_texts = cache  # type: ignore[attr-defined]
         return cache
 
+    def cast(self, d: Tabled) -> DraftVote:
+        """Put one draft to the vote."""
+        sc, ids = self.scenario, self.scenario.actor_ids
+        votes = vt.cast_votes(d.p_yes, d.p_no, self.rng.random(len(self.members)))
+        self.final_votes[self.members] = votes
+        return DraftVote(
+            by=ids[d.by],
+            text=self.space.describe(d.text),
+            adopted=vt.is_adopted(votes, self.veto, sc.votes_needed),
+            vetoed_by=[ids[m] for m in self.members[self.veto & (votes == vt.NO)]],
+            tally=vt.tally(votes),
+            votes={ids[m]: vt.VOTE_NAMES[v] for m, v in zip(self.members, votes, strict=True)},
+            p_adopt=round(d.p_adopt, 6),
+        )
+
     def vote(self) -> list[DraftVote]:
-        """Put tabled drafts to the vote in order; the first adopted ends the voting."""
-        sc = self.scenario
-        ids = sc.actor_ids
-        results: list[DraftVote] = []
-        adopted = False
-        for d in self.tabled:
-            dv = DraftVote(by=ids[d.by], text=self.space.describe(d.text), voted=not adopted,
-                           p_adopt=round(d.p_adopt, 6))  # fmt: skip
-            if not adopted:
-                ev = self.evaluate(d.text[None, :])
-                votes = vt.cast_votes(
-                    ev.p_yes[:, 0], ev.p_no[:, 0], self.rng.random(len(self.members))
-                )
-                dv.adopted = adopted = vt.is_adopted(votes, self.veto, sc.votes_needed)
-                dv.vetoed_by = [ids[m] for m in self.members[self.veto & (votes == vt.NO)]]
-                dv.tally = vt.tally(votes)
-                dv.votes = {
-                    ids[m]: vt.VOTE_NAMES[v] for m, v in zip(self.members, votes, strict=True)
-                }
-                self.final_votes[self.members] = votes
-            results.append(dv)
+        """Vote on the tabled draft; if it is not adopted, each permanent member that prefers
+        no resolution to it may table a rival draft, voted in turn until one is adopted."""
+        if not self.tabled:
+            return []
+        main = self.tabled[0]
+        results = [self.cast(main)]
+        if results[0].adopted or not self.scenario.rival_drafts:
+            return results
+        eff, _ = self.utilities(main.text[None, :])
+        for j in self.members[self.veto]:
+            if j == main.by or eff[j, 0] >= self.params.status_quo[j]:
+                continue
+            rival = self.rival_draft(int(j), main.text)
+            if rival is not None:
+                self.tabled.append(rival)
+                results.append(self.cast(rival))
+                if results[-1].adopted:
+                    break
         return results
+
+    def host_consents(self, text: np.ndarray | None) -> bool:
+        """The host lets the force in unless the adopted text crosses one of its red lines."""
+        host = self.scenario.host
+        if host < 0 or text is None:
+            return True
+        return not bool(
+            ut.crosses_red_line(self.scenario.red[host : host + 1], text[None, :])[0, 0]
+        )
+
+    def kept_out(self, text: np.ndarray | None) -> np.ndarray:
+        """(A,) contributors the host keeps out: those it refuses, or all without its consent."""
+        sc = self.scenario
+        return sc.refused | (sc.is_contributor & (not self.host_consents(text)))
 
     def form_coalition(self, text: np.ndarray | None) -> co.Coalition:
         sc, p = self.scenario, self.params
         texts = None if text is None else text[None, :]
         can_join = co.eligible(
-            sc.is_contributor, sc.allowed, sc.needs_resolution, sc.refused, texts
+            sc.is_contributor, sc.allowed, sc.needs_resolution, self.kept_out(text), texts
         )[:, 0]
         result = co.stable_coalition(
             can_join, self.delivered_if_in, p.willingness, p.solidarity, self.required,
@@ -249,26 +294,24 @@ class NegotiationModel(mesa.Model):
         form the coalition."""
         while self.running:
             self.step()
-        self.rival_drafts()
         drafts = self.vote()
         return self._result(drafts)
 
     def _result(self, drafts: list[DraftVote]) -> RunResult:
         sc, p = self.scenario, self.params
         ids = sc.actor_ids
-        voted = [d for d in drafts if d.voted]
         adopted = next((d for d in drafts if d.adopted), None)
         adopted_text = None
         if adopted is not None:
             outcome = "adopted"
             adopted_text = self.tabled[drafts.index(adopted)].text
-        elif voted:
-            outcome = "vetoed" if voted[0].vetoed_by else "failed"
+        elif drafts:
+            outcome = "vetoed" if drafts[0].vetoed_by else "failed"
         else:
             outcome = (
                 self.status if self.status in ("withdrawn", "no_agreement") else "no_agreement"
             )
-        decisive = adopted or (voted[0] if voted else None)
+        decisive = adopted or (drafts[0] if drafts else None)
         coal = self.form_coalition(adopted_text)
         committed = np.flatnonzero(coal.committed)
         texts = None if adopted_text is None else adopted_text[None, :]
@@ -277,7 +320,8 @@ class NegotiationModel(mesa.Model):
         lead = max(leaders, key=lambda i: (self.delivered_if_in[i], -i)) if leaders else None
         pledged = np.floor(p.max_troops).astype(int)
         delivered = self.delivered_if_in.astype(int)
-        willing_but_refused = sc.is_contributor & sc.refused & (p.willingness + p.solidarity > 0)
+        willing = p.willingness + p.solidarity > 0
+        willing_but_refused = sc.is_contributor & self.kept_out(adopted_text) & willing
         total = int(delivered[committed].sum())
         return RunResult(
             scenario=sc.name,
@@ -286,9 +330,10 @@ class NegotiationModel(mesa.Model):
             outcome=outcome,
             rounds=self.steps,
             text=None if adopted_text is None else self.space.describe(adopted_text),
+            opening=self.space.describe(self.opening),
             draft=self.space.describe(self.draft),
             adopted_draft_by=adopted.by if adopted else None,
-            vetoed_by=voted[0].vetoed_by if voted and outcome == "vetoed" else [],
+            vetoed_by=drafts[0].vetoed_by if outcome == "vetoed" else [],
             tally=decisive.tally if decisive else {},
             votes=decisive.votes if decisive else {},
             voting_coalition=[a for a, v in decisive.votes.items() if v == "yes"]
@@ -300,6 +345,7 @@ class NegotiationModel(mesa.Model):
                 for i in committed
             ],
             kept_out=[ids[i] for i in np.flatnonzero(willing_but_refused)],
+            host_consent=self.host_consents(adopted_text),
             lead=ids[lead] if lead is not None else None,
             pledged_troops=int(pledged[committed].sum()),
             delivered_troops=total,

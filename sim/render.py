@@ -40,9 +40,12 @@ def summary(result: RunResult, scenario: Scenario) -> str:
     if r.adopted_draft_by and r.adopted_draft_by != sc.actor_ids[sc.penholder]:
         lines.append(f"The adopted text is the rival draft of {names[r.adopted_draft_by]}.")
     for d in r.drafts[1:]:
-        status = ("adopted" if d.adopted else f"vetoed by {', '.join(d.vetoed_by)}" if d.vetoed_by
-                  else "failed") if d.voted else "not put to a vote"  # fmt: skip
-        lines.append(f"Rival draft by {names[d.by]}: {status}.")
+        vetoed = f"vetoed by {', '.join(d.vetoed_by)}" if d.vetoed_by else "failed"
+        t = d.tally
+        lines.append(
+            f"Rival draft by {names[d.by]}: {'adopted' if d.adopted else vetoed}"
+            f" ({t['yes']} yes, {t['no']} no, {t['abstain']} abstain)."
+        )
     if r.votes:
         lines += ["", "Votes"]
         for aid, vote in r.votes.items():
@@ -55,17 +58,26 @@ def summary(result: RunResult, scenario: Scenario) -> str:
         shown = f"{opt} {c.unit}".strip() if c.kind == "scale" else opt
         lines.append(f"  {c.label:<{label_width}}  {shown}")
     if r.path:
-        lines += ["", "Negotiation path (draft at the end of each round)"]
+        lines += ["", "Negotiation path"]
+        opening = " ".join(f"{c}={o}" for c, o in r.opening.items())
+        lines.append(textwrap.fill(f"opening draft: {opening}", 88, initial_indent="  ",
+                                   subsequent_indent="      "))  # fmt: skip
+        previous = r.opening
         for rec in r.path:
-            moved = [f"{cid}={opt}" for cid, opt in rec.text.items()]
-            demands = ", ".join(f"{d['actor']}→{d['clause']}={d['option']}" for d in rec.demands)
+            moves = [f"{c} {previous[c]}→{o}" for c, o in rec.text.items() if previous[c] != o]
+            i = rec.intentions
             lines.append(
-                f"  round {rec.round}: P(adopt) {rec.p_adopt:.2f}  "
-                f"[{rec.intentions['yes']}/{rec.intentions['abstain']}/{rec.intentions['no']} "
-                f"yes/abstain/no]  {' '.join(moved)}"
+                f"  round {rec.round}: P(adopt) {rec.p_adopt:.2f}, intentions "
+                f"{i['yes']}/{i['abstain']}/{i['no']} yes/abstain/no; "
+                + (", ".join(moves) if moves else "draft unchanged")
             )
-            if demands:
-                lines.append(f"           demands: {demands}")
+            if rec.demands:
+                demands = ", ".join(
+                    f"{d['actor']} {d['clause']}={d['option']}" for d in rec.demands
+                )
+                lines.append(textwrap.fill(f"demands: {demands}", 88, initial_indent="      ",
+                                           subsequent_indent="        "))  # fmt: skip
+            previous = rec.text
     lines += ["", f"Troop coalition (required {r.troops_required:,} delivered troops)"]
     if not r.coalition:
         lines.append("  nobody commits troops")
@@ -85,6 +97,8 @@ def summary(result: RunResult, scenario: Scenario) -> str:
         f"  total pledged {r.pledged_troops:,}, delivered {r.delivered_troops:,}: force {verdict}"
         + (f" ({'; '.join(why)})" if why else "")
     )
+    if not r.host_consent:
+        lines.append("  the host withholds consent: the adopted text crosses its red lines")
     if r.kept_out:
         lines.append(f"  kept out by the host: {', '.join(names[a] for a in r.kept_out)}")
     if not r.coalition_stable:

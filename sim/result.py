@@ -11,11 +11,10 @@ OUTCOMES = ("adopted", "vetoed", "failed", "withdrawn", "no_agreement")
 
 @dataclass
 class DraftVote:
-    """A draft put to the Council (or tabled and not voted because an earlier one passed)."""
+    """A draft put to the vote: the penholder's, then any rival drafts."""
 
     by: str
     text: dict[str, str]
-    voted: bool
     adopted: bool = False
     vetoed_by: list[str] = field(default_factory=list)
     tally: dict[str, int] = field(default_factory=dict)
@@ -49,6 +48,7 @@ class RunResult:
     outcome: str  # one of OUTCOMES
     rounds: int
     text: dict[str, str] | None  # the adopted text
+    opening: dict[str, str]  # the penholder's opening draft
     draft: dict[str, str]  # the penholder's last draft
     adopted_draft_by: str | None
     vetoed_by: list[str]
@@ -57,7 +57,8 @@ class RunResult:
     voting_coalition: list[str]
     drafts: list[DraftVote]
     coalition: list[Contribution]
-    kept_out: list[str]  # willing contributors the host refused
+    kept_out: list[str]  # willing contributors the host refused or kept out
+    host_consent: bool  # False when the adopted text crosses the host's red lines
     lead: str | None
     pledged_troops: int
     delivered_troops: int

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.distributions import Dist, sample_many
+from sim.distributions import Dist, Sampler
 from sim.loader import apply_override, load_data, parse_value, validate_data
 from sim.schema import ScenarioSpec
 from sim.textspace import UNORDERED, ClauseDef, TextSpace, clause_def
@@ -222,7 +222,7 @@ class Scenario:
         self.enumerate_limit = n.enumerate_limit
         self.opening_draft = space.parse(n.opening_draft)
         self.unordered = np.array([c.kind == UNORDERED for c in space.clauses])
-        self._dists = [s.dist for s in self.slots]
+        self._sampler = Sampler([s.dist for s in self.slots])
 
     # --- per run ------------------------------------------------------------------------
 
@@ -231,7 +231,7 @@ class Scenario:
         arrays = {name: arr.copy() for name, arr in self.base.items()}
         sampled: dict[str, Any] = {}
         if self.slots:
-            for slot, value in zip(self.slots, sample_many(self._dists, rng), strict=True):
+            for slot, value in zip(self.slots, self._sampler.draw(rng), strict=True):
                 arrays[slot.array][slot.index] = slot.convert(value)
                 sampled[slot.path] = value
         return Params(**arrays, sampled=sampled)

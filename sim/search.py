@@ -22,16 +22,23 @@ def best_text(
     starts: Iterable[np.ndarray],
     enumerate_limit: int,
     all_texts: np.ndarray | None = None,
+    mask: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
-    """The highest-scoring text and its score."""
-    if space.n_texts <= enumerate_limit:
-        texts = space.enumerate() if all_texts is None else all_texts
+    """The highest-scoring text (using only options ``mask`` (C, K) allows) and its score.
+
+    Enumerates when the space has at most ``enumerate_limit`` texts; otherwise climbs from
+    each start (starts must respect the mask). Ties go to the earliest text enumerated or,
+    when climbing, to the first start.
+    """
+    size = space.n_texts if mask is None else space.count(mask)
+    if size <= enumerate_limit:
+        texts = all_texts if all_texts is not None and mask is None else space.enumerate(mask)
         scores = objective(texts)
         k = int(np.argmax(scores))
         return texts[k].copy(), float(scores[k])
     best, best_score = None, -np.inf
     for start in starts:
-        text, score = hill_climb(objective, space, np.asarray(start))
+        text, score = hill_climb(objective, space, np.asarray(start), mask)
         if score > best_score:
             best, best_score = text, score
     assert best is not None, "best_text needs at least one start for a large space"
@@ -39,13 +46,19 @@ def best_text(
 
 
 def hill_climb(
-    objective: Objective, space: TextSpace, start: np.ndarray, max_steps: int = 1000
+    objective: Objective,
+    space: TextSpace,
+    start: np.ndarray,
+    mask: np.ndarray | None = None,
+    max_steps: int = 1000,
 ) -> tuple[np.ndarray, float]:
-    """Steepest ascent over single-clause changes from ``start``."""
+    """Steepest ascent over single-clause changes (within ``mask``) from ``start``."""
     text = start.copy()
     score = float(objective(text[None, :])[0])
     for _ in range(max_steps):
-        neighbours, _, _ = space.single_changes(text)
+        neighbours, _, _ = space.single_changes(text, mask)
+        if not len(neighbours):
+            break
         scores = objective(neighbours)
         k = int(np.argmax(scores))
         if scores[k] <= score + 1e-12:

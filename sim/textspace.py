@@ -126,10 +126,19 @@ class TextSpace:
         """(C,) True for clauses whose options lie on a line (ordered and scale)."""
         return np.array([c.kind != UNORDERED for c in self.clauses])
 
-    def enumerate(self) -> np.ndarray:
-        """Every text, shape (n_texts, C), in lexicographic order."""
-        grids = np.meshgrid(*[np.arange(s) for s in self.sizes], indexing="ij")
-        return np.stack([g.ravel() for g in grids], axis=1).astype(np.intp)
+    def enumerate(self, mask: np.ndarray | None = None) -> np.ndarray:
+        """Every text (or every text using only options where ``mask`` (C, K) is True),
+        shape (n, C), in lexicographic order."""
+        allowed = self.option_mask if mask is None else mask & self.option_mask
+        counts = allowed.sum(axis=1)
+        # Row c lists clause c's allowed options first, in order.
+        options = np.argsort(~allowed, axis=1, kind="stable")
+        digits = np.stack(np.unravel_index(np.arange(np.prod(counts)), counts), axis=1)
+        return options[np.arange(len(counts)), digits]
+
+    def count(self, mask: np.ndarray) -> int:
+        """Number of texts that use only options where ``mask`` (C, K) is True."""
+        return int(np.prod((mask & self.option_mask).sum(axis=1), dtype=np.int64))
 
     @cached_property
     def _neighbour_index(self) -> tuple[np.ndarray, np.ndarray]:
@@ -137,13 +146,18 @@ class TextSpace:
         option = np.concatenate([np.arange(s) for s in self.sizes])
         return clause, option
 
-    def single_changes(self, text: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every text that differs from ``text`` in exactly one clause.
+    def single_changes(
+        self, text: np.ndarray, mask: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every text that differs from ``text`` in exactly one clause (and, given a mask
+        (C, K), only to an option the mask allows).
 
         Returns (texts (n, C), clause changed (n,), option set (n,)).
         """
         clause, option = self._neighbour_index
         keep = option != text[clause]
+        if mask is not None:
+            keep &= mask[clause, option]
         clause, option = clause[keep], option[keep]
         texts = np.repeat(text[None, :], len(clause), axis=0)
         texts[np.arange(len(clause)), clause] = option

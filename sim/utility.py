@@ -22,7 +22,8 @@ def clause_loss(
     """Loss in [0, 1] of every option of every clause for every actor, shape (A, C, K)."""
     distance = np.abs(positions[None, :, :] - ideal_pos[:, :, None])
     loss = np.where(unordered[None, :, None], 1.0 - option_util, distance)
-    return np.nan_to_num(loss, nan=1.0)
+    loss[np.isnan(loss)] = 1.0  # padding beyond a clause's last option
+    return loss
 
 
 def clause_weights(salience: np.ndarray) -> np.ndarray:
@@ -43,7 +44,7 @@ def tie_matrix(ties: np.ndarray) -> np.ndarray:
 
 def mix(table: np.ndarray, mixing: np.ndarray) -> np.ndarray:
     """Tie-weighted utility table: each actor's table becomes the mix of those it weighs."""
-    return np.einsum("ij,jck->ick", mixing, table)
+    return (mixing @ table.reshape(len(table), -1)).reshape(table.shape)
 
 
 def text_utility(table: np.ndarray, texts: np.ndarray) -> np.ndarray:

@@ -10,6 +10,8 @@ member's red line always gets its no. With ``s = 0`` the vote is deterministic.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy.special import expit
 
@@ -25,17 +27,17 @@ def no_threshold(band: np.ndarray, veto_cost: np.ndarray, veto: np.ndarray) -> n
 def vote_probabilities(
     gap: np.ndarray,  # (M, n)
     noise: np.ndarray,  # (M,)
-    band: np.ndarray,  # (M,)
-    veto_cost: np.ndarray,  # (M,)
-    veto: np.ndarray,  # (M,) bool
+    lower: np.ndarray,  # (M,) no threshold, from no_threshold()
     red: np.ndarray,  # (M, n) bool: the text crosses the member's red line
 ) -> tuple[np.ndarray, np.ndarray]:
     """P(yes) and P(no) per member and text; P(abstain) is the rest."""
-    lower = no_threshold(band, veto_cost, veto)[:, None]
-    scale = noise[:, None]
-    safe = np.where(scale > 0, scale, 1.0)
-    p_yes = np.where(scale > 0, expit(gap / safe), (gap >= 0).astype(float))
-    p_no = np.where(scale > 0, expit((lower - gap) / safe), (gap < lower).astype(float))
+    scale, below = noise[:, None], lower[:, None] - gap
+    if (noise > 0).all():
+        p_yes, p_no = expit(gap / scale), expit(below / scale)
+    else:  # noise 0 is a hard threshold
+        safe = np.where(scale > 0, scale, 1.0)
+        p_yes = np.where(scale > 0, expit(gap / safe), gap >= 0)
+        p_no = np.where(scale > 0, expit(below / safe), below > 0)
     return np.where(red, 0.0, p_yes), np.where(red, 1.0, p_no)
 
 
@@ -48,26 +50,45 @@ def intentions(
     return np.where(red, NO, out)
 
 
+def yes_count_distribution(p: np.ndarray) -> np.ndarray:
+    """Distribution of the number of yes votes, shape (n, M + 1), for independent members
+    voting yes with probabilities ``p`` of shape (M, n) (Poisson-binomial).
+
+    Computed exactly through the characteristic function: with ``z_l = exp(2 pi i l / (M+1))``,
+    ``E[z_l^K] = prod_i (1 - p_i + p_i z_l)``, and a discrete Fourier transform returns P(K = k).
+    """
+    m = p.shape[0]
+    z = np.exp(2j * np.pi * np.arange(m + 1) / (m + 1))
+    phi = np.prod(1.0 + p[:, :, None] * (z - 1.0), axis=0)
+    pmf = np.fft.fft(phi, axis=1).real / (m + 1)
+    return np.clip(pmf, 0.0, 1.0)
+
+
+@lru_cache(maxsize=64)
+def _tail_weights(m: int, q: int) -> tuple[np.ndarray, np.ndarray]:
+    """Roots of unity ``z_l`` and the weights ``c_l`` with P(K >= q) = Re(sum_l phi_l c_l)."""
+    grid = np.arange(m + 1)
+    z = np.exp(2j * np.pi * grid / (m + 1))
+    c = np.exp(-2j * np.pi * np.outer(grid, grid[q:]) / (m + 1)).sum(axis=1) / (m + 1)
+    return z, c
+
+
 def adoption_probability(
     p_yes: np.ndarray, p_no: np.ndarray, veto: np.ndarray, votes_needed: int
 ) -> np.ndarray:
     """P(at least ``votes_needed`` yes and no veto holder votes no), per text, shape (n,).
 
-    Votes are independent; the yes count is Poisson-binomial, computed by dynamic
-    programming over members, conditioned on no veto being cast.
+    Votes are independent. Given that no veto holder votes no, a veto holder votes yes
+    with probability P(yes) / (1 - P(no)); the yes count is then Poisson-binomial, and
+    its tail is read off the characteristic function (see yes_count_distribution).
     """
-    m, n = p_yes.shape
-    no_veto = np.prod(np.where(veto[:, None], 1.0 - p_no, 1.0), axis=0)
-    # Yes probability of a veto holder given that it does not vote no.
-    denom = np.where(veto[:, None], 1.0 - p_no, 1.0)
-    p = np.divide(p_yes, denom, out=np.zeros_like(p_yes), where=denom > 0)
-    counts = np.zeros((n, m + 1))
-    counts[:, 0] = 1.0
-    for i in range(m):  # a DP over members: each step depends on the last
-        shifted = np.zeros_like(counts)
-        shifted[:, 1:] = counts[:, :-1]
-        counts = counts * (1.0 - p[i])[:, None] + shifted * p[i][:, None]
-    return no_veto * counts[:, votes_needed:].sum(axis=1)
+    keep = 1.0 - p_no[veto]
+    no_veto = np.prod(keep, axis=0)
+    p = p_yes.copy()
+    p[veto] = np.divide(p_yes[veto], keep, out=np.zeros_like(keep), where=keep > 0)
+    z, c = _tail_weights(p.shape[0], votes_needed)
+    phi = np.prod(1.0 + p[:, :, None] * (z - 1.0), axis=0)
+    return no_veto * np.clip((phi @ c).real, 0.0, 1.0)
 
 
 def cast_votes(p_yes: np.ndarray, p_no: np.ndarray, u: np.ndarray) -> np.ndarray:

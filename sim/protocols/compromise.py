@@ -60,6 +60,16 @@ def compromise_text(
     return np.where(w.sum(axis=0) > 0, pick, fallback).astype(np.intp)
 
 
+def record_draft(model: NegotiationModel, changed: bool, table: bool) -> None:
+    """Score the current draft, record the round and, if ``table``, have the penholder table it."""
+    a = model.assess(model.draft[None, :])
+    model.intention = model.intentions_of(a.eff[:, 0], a.red[:, 0])
+    chance = float(a.p_adopt[0])
+    model.record_round(model.draft, chance, model.intention, changed, [])
+    if table:
+        model.table(model.draft, model.scenario.penholder, chance, a.p_yes[:, 0], a.p_no[:, 0])
+
+
 class CompromiseProtocol:
     name = "compromise"
 
@@ -72,10 +82,7 @@ class CompromiseProtocol:
             model.ideal_pos, model.option_util, p.salience, p.capability, space.positions,
             sc.unordered, space.option_mask, model.draft,
         )  # fmt: skip
-        ev = model.evaluate(model.draft[None, :])
-        model.intention = model.intentions_of(ev, 0)
-        model.record_round(ev, 0, True, [])
-        model.table(model.draft, sc.penholder, float(ev.p_adopt[0]))
+        record_draft(model, changed=True, table=True)
 
     @staticmethod
     def forecast_scale(x: np.ndarray, c: np.ndarray, s: np.ndarray, active: np.ndarray,

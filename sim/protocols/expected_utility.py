@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.protocols.compromise import compromise_text, nearest_option
+from sim.protocols.compromise import compromise_text, nearest_option, record_draft
 
 if TYPE_CHECKING:
     from sim.model import NegotiationModel
@@ -220,11 +220,7 @@ class ExpectedUtilityProtocol:
         ok = ~np.isnan(forecast)
         pos = model.space.positions[self.lines]
         model.draft[self.lines[ok]] = nearest_option(forecast[ok], pos[ok])
-        ev = model.evaluate(model.draft[None, :])
-        model.intention = model.intentions_of(ev, 0)
-        model.record_round(ev, 0, not settled, [])
-        if settled or model.steps >= min(sc.max_rounds, cfg.rounds):
-            model.table(model.draft, sc.penholder, float(ev.p_adopt[0]))
+        record_draft(model, not settled, settled or model.steps >= min(sc.max_rounds, cfg.rounds))
 
     def forecast_scale(self, x: np.ndarray, c: np.ndarray, s: np.ndarray, active: np.ndarray,
                        runs: int, seed: int) -> np.ndarray:  # fmt: skip

@@ -1,0 +1,83 @@
+"""The stabsim command: what a user types and sees."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+from tests.conftest import BUNDLED, SCENARIOS
+
+
+def test_validate_prints_ok_per_file(capsys: pytest.CaptureFixture) -> None:
+    assert main(["validate", *map(str, BUNDLED)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [f"{p}: ok" for p in BUNDLED]
+
+
+def test_validate_bad_file_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    text = (SCENARIOS / "minimal.yaml").read_text().replace("capability: 0.5", "capability: 1.5")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    assert main(["validate", str(bad), str(SCENARIOS / "minimal.yaml")]) == 2
+    captured = capsys.readouterr()
+    assert (
+        captured.err.strip()
+        == "bad.yaml: actors.Q.capability: expected a number in [0, 1], got 1.5"
+    )
+    assert captured.out.strip().endswith("minimal.yaml: ok")
+
+
+def test_missing_file_is_one_line(capsys: pytest.CaptureFixture) -> None:
+    assert main(["run", "nowhere.yaml"]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == "nowhere.yaml: cannot read file: No such file or directory"
+    )
+
+
+def test_run_defaults_to_gaza_and_prints_a_summary(capsys: pytest.CaptureFixture) -> None:
+    assert main(["run", "--seed", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "gaza_isf_2025.yaml · seed 4" in out
+    for heading in ("Outcome:", "Votes", "Negotiation path", "Troop coalition"):
+        assert heading in out
+
+
+def test_run_json_round_trips(capsys: pytest.CaptureFixture) -> None:
+    assert main(["run", str(SCENARIOS / "minimal.yaml"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["outcome"] == "adopted" and data["text"] == {
+        "mandate": "endorses",
+        "lead": "regional",
+    }
+
+
+def test_show_text_prints_a_draft_resolution(capsys: pytest.CaptureFixture) -> None:
+    assert main(["run", str(SCENARIOS / "minimal.yaml"), "--show-text"]) == 0
+    out = capsys.readouterr().out
+    assert "The Security Council," in out
+    assert "1. Endorses the establishment of a stabilization force;" in out
+    assert "3. Decides to remain actively seized of the matter." in out
+
+
+def test_gaza_text_puts_chapter_vii_in_the_preamble(
+    capsys: pytest.CaptureFixture, tmp_path: Path
+) -> None:
+    text = (SCENARIOS / "gaza_isf_2025.yaml").read_text()
+    forced = tmp_path / "g.yaml"
+    forced.write_text(
+        text.replace(
+            "chapter_vii: silent           # [A] shares",
+            "chapter_vii: chapter_vii      # [A] shares",
+        )
+    )
+    main(["run", str(forced), "--show-text", "--seed", "1"])
+    out = capsys.readouterr().out
+    if "Acting under Chapter VII" in out:
+        body = out[out.index("The Security Council,") :]
+        assert body.index("Acting under Chapter VII") < body.index("1. ")

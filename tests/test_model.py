@@ -1,0 +1,186 @@
+"""Properties of whole runs: determinism, red lines, monotonicity, hand-worked outcomes."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sim
+from sim.model import NegotiationModel
+from sim.scenario import Scenario, load_scenario
+from tests.conftest import BUNDLED, SCENARIOS, unanimous_data
+
+GAZA = SCENARIOS / "gaza_isf_2025.yaml"
+
+
+@pytest.fixture(scope="module")
+def gaza() -> Scenario:
+    return load_scenario(GAZA)
+
+
+def test_same_seed_same_result(gaza: Scenario) -> None:
+    for seed in (0, 7, 123):
+        assert sim.run(gaza, seed=seed).to_dict() == sim.run(gaza, seed=seed).to_dict()
+
+
+def test_different_seeds_draw_different_worlds(gaza: Scenario) -> None:
+    params = {json.dumps(sim.run(gaza, seed=s).params, sort_keys=True) for s in range(5)}
+    assert len(params) == 5
+
+
+def test_result_is_json_serialisable(gaza: Scenario) -> None:
+    data = json.loads(sim.run(gaza, seed=3).to_json())
+    assert data["outcome"] in ("adopted", "vetoed", "failed", "withdrawn", "no_agreement")
+    assert set(data["votes"]) == set(gaza.spec.council.members)
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.name)
+def test_every_bundled_scenario_runs(path: Path) -> None:
+    scenario = load_scenario(path)
+    for seed in range(20):
+        r = sim.run(scenario, seed=seed)
+        assert 1 <= r.rounds <= scenario.max_rounds
+        assert r.delivered_troops <= r.pledged_troops
+        assert r.viable == (r.delivered_troops >= r.troops_required and r.lead is not None)
+        if r.outcome == "adopted":
+            assert r.tally["yes"] >= scenario.votes_needed and r.text is not None
+
+
+def test_unanimous_council_adopts_fifteen_nil_in_round_one() -> None:
+    scenario = Scenario.from_data(unanimous_data())
+    for seed in range(20):
+        r = sim.run(scenario, seed=seed)
+        assert (r.outcome, r.rounds, r.tally) == ("adopted", 1, {"yes": 15, "abstain": 0, "no": 0})
+        assert r.text == {"mandate": "authorizes", "lead": "regional"}
+
+
+def test_minimal_scenario_hand_worked_outcome() -> None:
+    """README, "Worked example": E opens with (authorizes, regional); P would veto it (gap
+    0.55 - 0.9 = -0.35 < -(0.1 + 0.2)); P demands 'endorses' (gain 0.25, weight 0.125); the
+    text (endorses, regional) is adopted with P abstaining (gap -0.1); T joins with 800 of
+    1,000 troops delivered, exactly the 800 required."""
+    r = sim.run(load_scenario(SCENARIOS / "minimal.yaml"), seed=1)
+    assert r.outcome == "adopted" and r.rounds == 1
+    assert r.text == {"mandate": "endorses", "lead": "regional"}
+    assert r.votes == {"P": "abstain", "E": "yes", "Q": "yes"}
+    assert r.path[0].demands == [
+        {"actor": "P", "clause": "mandate", "option": "endorses", "weight": 0.125}
+    ]
+    assert [(c.actor, c.pledged, c.delivered, c.lead) for c in r.coalition] == [
+        ("T", 1000, 800, True)
+    ]
+    assert r.viable
+
+
+def test_minimal_opening_draft_would_be_vetoed() -> None:
+    scenario = load_scenario(SCENARIOS / "minimal.yaml")
+    model = NegotiationModel(scenario, seed=1)
+    assert scenario.space.describe(model.draft) == {"mandate": "authorizes", "lead": "regional"}
+    assessment = model.assess(model.draft[None, :])
+    assert assessment.p_adopt[0] == 0.0
+    assert assessment.eff[scenario.index["P"], 0] == pytest.approx(0.55)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    clause=st.sampled_from(["mandate", "use_of_force", "oversight", "political_horizon"]),
+    option_index=st.integers(0, 2),
+    member=st.sampled_from(["RUS", "CHN", "FRA", "GBR"]),
+    seed=st.integers(0, 10_000),
+)
+def test_a_text_crossing_a_veto_holders_red_line_is_never_adopted_with_its_yes(
+    clause: str, option_index: int, member: str, seed: int
+) -> None:
+    data = load_scenario(GAZA).data
+    option = list(data["clauses"][clause]["options"])[option_index]
+    scenario = Scenario.from_data(data, overrides={f"actors.{member}.red_lines.{clause}": [option]})
+    r = sim.run(scenario, seed=seed)
+    for draft in r.drafts:
+        if draft.text[clause] == option:
+            assert draft.votes[member] == "no"
+            assert not draft.adopted
+
+
+def test_more_penholder_flexibility_never_lowers_adoption() -> None:
+    """Over 500 common seeds; allowing two standard errors of sampling noise per step."""
+    overrides = {
+        "actors.E.status_quo": 0.7,
+        "actors.P.status_quo": {"dist": "uniform", "low": 0.6, "high": 1.0},
+        "actors.E.vote.noise": 0.05, "actors.P.vote.noise": 0.05, "actors.Q.vote.noise": 0.05,
+        "actors.P.flexibility": 0.2, "actors.Q.flexibility": 0.2,
+    }  # fmt: skip
+    rates = []
+    for flex in (0.0, 0.3, 0.6, 1.0):
+        s = load_scenario(SCENARIOS / "minimal.yaml", {**overrides, "actors.E.flexibility": flex})
+        rates.append(np.mean([sim.run(s, seed=i).outcome == "adopted" for i in range(500)]))
+    se = np.sqrt(0.25 / 500)
+    assert all(b >= a - 2 * se for a, b in itertools.pairwise(rates)), rates
+    assert rates[-1] > rates[0]  # and it matters here
+
+
+def test_no_resolution_leaves_only_states_that_act_without_one() -> None:
+    data = load_scenario(SCENARIOS / "minimal.yaml").data
+    scenario = Scenario.from_data(
+        data, overrides={"actors.P.red_lines": {"mandate": ["welcomes", "endorses", "authorizes"]}}
+    )
+    r = sim.run(scenario, seed=1)
+    assert r.outcome in ("vetoed", "withdrawn", "no_agreement")
+    assert r.coalition == []  # T requires a resolution
+    scenario = Scenario.from_data(
+        data,
+        overrides={
+            "actors.P.red_lines": {"mandate": ["welcomes", "endorses", "authorizes"]},
+            "actors.T.troops.requires_resolution": False,
+        },
+    )
+    r = sim.run(scenario, seed=1)
+    assert [c.actor for c in r.coalition] == ["T"]
+
+
+def test_host_keeps_a_willing_contributor_out(gaza: Scenario) -> None:
+    r = sim.run(gaza, seed=2)
+    assert "TUR" in r.kept_out and all(c.actor != "TUR" for c in r.coalition)
+
+
+def test_large_text_space_is_searched_clause_by_clause() -> None:
+    """A 10^5-text space (5 clauses x 10 options) runs, and its rival search climbs."""
+    data = unanimous_data()
+    data["clauses"] = {
+        f"c{i}": {"label": f"Clause {i}", "kind": "scale", "min": 0, "max": 9, "step": 1,
+                  "template": "{value}"}
+        for i in range(5)
+    }  # fmt: skip
+    rng = np.random.default_rng(0)
+    for aid, actor in data["actors"].items():
+        actor["ideal"] = {f"c{i}": int(rng.integers(0, 10)) for i in range(5)}
+        actor["salience"] = {f"c{i}": 0.5 for i in range(5)}
+        actor.pop("utility")
+        actor["status_quo"] = 0.6 if aid in ("M01", "M02") else 0.3
+    scenario = Scenario.from_data(data)
+    assert scenario.space.n_texts == 100_000
+    r = sim.run(scenario, seed=0)
+    assert r.outcome in ("adopted", "vetoed", "failed", "withdrawn", "no_agreement")
+    model = NegotiationModel(scenario, seed=0)
+    rival = model.rival_draft(1, model.draft)  # climbs: the space is above enumerate_limit
+    if rival is not None:
+        assert model.assess(rival.text[None, :]).eff[1, 0] > model.params.status_quo[1]
+
+
+def test_host_withholds_consent_when_the_text_crosses_its_red_lines() -> None:
+    data = load_scenario(SCENARIOS / "minimal.yaml").data
+    host = {
+        "name": "Host",
+        "capability": 0.5,
+        "status_quo": 0.5,
+        "red_lines": {"lead": ["regional"]},
+    }  # off the Council, no ties: no pressure
+    overrides = {"actors.H": host, "force.host": "H"}  # fmt: skip
+    r = sim.run(Scenario.from_data(data, overrides=overrides), seed=1)
+    assert r.outcome == "adopted" and r.text["lead"] == "regional"
+    assert not r.host_consent and r.coalition == [] and r.kept_out == ["T"] and not r.viable

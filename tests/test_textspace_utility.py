@@ -1,0 +1,68 @@
+"""Text space enumeration and the utility rule, on exact values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import utility as ut
+from sim.scenario import load_scenario
+from tests.conftest import SCENARIOS
+
+
+@pytest.fixture(scope="module")
+def gaza():
+    return load_scenario(SCENARIOS / "gaza_isf_2025.yaml")
+
+
+def test_enumeration_is_the_full_product_in_order(gaza) -> None:
+    texts = gaza.space.enumerate()
+    assert len(texts) == gaza.space.n_texts == 3 * 2 * 3 * 5 * 3 * 6 * 3
+    assert len(np.unique(texts, axis=0)) == len(texts)
+    assert (texts[0] == 0).all() and (texts[-1] == gaza.space.sizes - 1).all()
+
+
+def test_masked_enumeration_and_single_changes(gaza) -> None:
+    space = gaza.space
+    mask = space.option_mask.copy()
+    mask[3, [0, 4]] = False
+    texts = space.enumerate(mask)
+    assert len(texts) == space.count(mask) == space.n_texts // 5 * 3
+    assert not np.isin(texts[:, 3], [0, 4]).any()
+    draft = np.zeros(len(space.clauses), dtype=np.intp)
+    changes, clause, option = space.single_changes(draft)
+    assert len(changes) == int((space.sizes - 1).sum())
+    assert ((changes != draft).sum(axis=1) == 1).all()
+    assert (changes[np.arange(len(clause)), clause] == option).all()
+
+
+def test_utility_is_one_minus_weighted_loss() -> None:
+    # One actor, an ordered clause of 3 options (positions 0, .5, 1) and an unordered one.
+    positions = np.array([[0.0, 0.5, 1.0], [0.0, 0.0, np.nan]])
+    ideal = np.array([[1.0, 0.0]])
+    option_util = np.array([[[0, 0, 0], [0.2, 1.0, 0]]])
+    loss = ut.clause_loss(ideal, positions, option_util, np.array([False, True]))
+    table = ut.utility_table(loss, np.array([[0.6, 0.2]]))  # weights 0.75 / 0.25
+    texts = np.array([[2, 1], [0, 0], [1, 1]])
+    assert ut.text_utility(table, texts)[0] == pytest.approx(
+        [1.0, 1 - 0.75 - 0.25 * 0.8, 1 - 0.375]
+    )
+
+
+def test_ties_mix_utilities() -> None:
+    ties = np.array([[0.0, 0.25], [0.0, 0.0]])
+    mixing = ut.tie_matrix(ties)
+    assert mixing.tolist() == [[0.75, 0.25], [0.0, 1.0]]
+    table = np.array([[[0.0, -1.0]], [[-1.0, 0.0]]])  # two actors, one clause, two options
+    mixed = ut.mix(table, mixing)
+    assert ut.text_utility(mixed, np.array([[0], [1]])).tolist() == [[0.75, 0.25], [0.0, 1.0]]
+
+
+def test_draws_respect_distribution_supports(gaza) -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        p = gaza.draw(rng)
+        assert ((p.salience >= 0) & (p.salience <= 1)).all()
+        assert 5000 <= p.troops_required <= 20000
+        assert (p.delivery <= 1).all() and (p.max_troops >= 0).all()
+    assert "force.troops_required" in gaza.parameter_paths
