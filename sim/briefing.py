@@ -31,9 +31,10 @@ from sim.style import Frame
 FORMATS = ("pdf", "html")
 
 READINGS = {
-    "grid": "Each line (or cell) is the share of runs at one grid value; shaded bands are 95% "
-    "intervals. Flat lines mean the parameter does not move the result.",
-    "outcomes": "Each bar is the share of runs that ended this way; whiskers are 95% intervals. "
+    "grid": "Each line (or cell) is the share of runs at one grid value; shaded bands are "
+    "confidence intervals. Flat lines mean the parameter does not move the result.",
+    "outcomes": "Each bar is the share of runs that ended this way; whiskers are confidence "
+    "intervals. "
     "A veto is a permanent member's no on the decisive draft.",
     "texts": "The most frequent adopted texts, left to right. Shaded cells show where a text "
     "differs from the most likely one.",
@@ -44,7 +45,7 @@ READINGS = {
     "coalition": "Left: chance each contributor joins, and its troops when it does. Right: total "
     "delivered troops against the requirement.",
     "path": "The draft's position round by round: the line is the median run, the bands hold "
-    "the middle half and 90% of runs.",
+    "the middle half and nine runs in ten.",
 }
 ORDER = ("grid", "outcomes", "texts", "clauses", "votes", "coalition", "path")
 
@@ -71,7 +72,7 @@ def lookup(summary: dict[str, Any], path: str) -> Any:
 
 def resolve(summary: dict[str, Any], path: str, kind: str) -> str:
     """The summary value at ``path`` as a sentence prints it: ``pct`` a probability, ``ci`` the
-    interval of a probability object, ``num`` troops, ``grid`` a grid value, ``raw`` the value
+    interval of a probability object, ``level`` the confidence level, ``num`` troops, ``grid`` a grid value, ``raw`` the value
     as is, ``key`` the last path part itself (an option name such as a scale value)."""
     value = lookup(summary, path)
     if kind == "key":
@@ -87,6 +88,8 @@ def fmt(value: Any, kind: str) -> str:
         return style.ci(value)
     if kind == "num":
         return style.num(value)
+    if kind == "level":
+        return f"{100 * value:.0f}%"
     if kind == "grid":
         return f"{value:.3g}"
     return str(value)
@@ -132,7 +135,7 @@ def findings(res: SweepResults, point: int = 0) -> list[Finding]:
     # the outcome
     best = max(OUTCOMES, key=lambda o: (pt["outcomes"][o]["count"], -OUTCOMES.index(o)))
     f = _Writer(s).w(f"{charts.OUTCOME_TITLES[best]} in ").v(f"{at}/outcomes/{best}/p", "pct")
-    f.w(" of runs (95% CI ").v(f"{at}/outcomes/{best}", "ci").w(")")
+    f.w(" of runs (").v("confidence", "level").w(" CI ").v(f"{at}/outcomes/{best}", "ci").w(")")
     others = [o for o in OUTCOMES if o != best and pt["outcomes"][o]["count"]]
     for i, o in enumerate(others):
         f.w("; " if i == 0 else ", ").w(f"{style.OUTCOME_LABELS[o].lower()} in ")
@@ -196,11 +199,12 @@ def findings(res: SweepResults, point: int = 0) -> list[Finding]:
 
     # the force
     if pt["contributors"]:
-        f = _Writer(s).w("A viable force in ").v(f"{at}/viable/p", "pct").w(" of runs (95% CI ")
+        f = _Writer(s).w("A viable force in ").v(f"{at}/viable/p", "pct").w(" of runs (")
+        f.v("confidence", "level").w(" CI ")
         f.v(f"{at}/viable", "ci").w(")")
         if pt["troops_delivered"]["n"]:
             f.w("; delivered troops average ").v(f"{at}/troops_delivered/mean", "num")
-            f.w(" (90% of runs between ").v(f"{at}/troops_delivered/p5", "num").w(" and ")
+            f.w(" (nine runs in ten between ").v(f"{at}/troops_delivered/p5", "num").w(" and ")
             f.v(f"{at}/troops_delivered/p95", "num").w(")")
         out.append(f.w(".").done())
         if pt["coalitions"]:

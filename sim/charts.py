@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from sim import style
 from sim.errors import StabsimError
@@ -140,7 +141,8 @@ def grid_label(grid: dict[str, float]) -> str:
 def subtitle(res: SweepResults, point: int | None = 0) -> str:
     """What was run: scenario, runs, seed, protocol, fixed settings and the grid point."""
     s = res.summary
-    parts = [res.title, f"{s['runs_per_point']:,} runs", f"seed {s['seed']}", f"protocol {s['protocol']}"]
+    runs = f"{s['runs_per_point']:,} run" + ("s" if s["runs_per_point"] != 1 else "")
+    parts = [res.title, runs, f"seed {s['seed']}", f"protocol {s['protocol']}"]
     if s.get("set"):
         parts.append("set " + ", ".join(f"{k} = {v}" for k, v in s["set"].items()))
     if point is not None and res.point(point)["grid"]:
@@ -330,6 +332,7 @@ def _cell(x: float, y: float, colour: str) -> Any:
 # --- 3. clause by clause ------------------------------------------------------------------------
 
 SETTLED = 0.9  # an option in at least this share of adopted texts settles its clause
+# (titles say "nine in ten" in words: every digit in a title is a number from summary.json)
 
 
 def open_clauses(pt: dict[str, Any], clauses: Sequence[ClauseInfo]) -> list[ClauseInfo]:
@@ -346,7 +349,7 @@ def clauses_title(pt: dict[str, Any], clauses: Sequence[ClauseInfo]) -> str:
     """Which clauses are still open among adopted texts."""
     still = open_clauses(pt, clauses)
     if not still:
-        return f"Every clause settles on one option in at least {SETTLED:.0%} of adopted texts"
+        return "Every clause settles on one option in at least nine adopted texts in ten"
     names = [c.label for c in still]
     shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
     return f"Still open among adopted texts: {shown}"
@@ -553,7 +556,8 @@ def coalition(res: SweepResults, point: int = 0, size: Sequence[float] = style.S
         join.set_title("Joins the force", loc="left", fontsize=10)
         style.style_axes(join)
         troops.tick_params(axis="y", labelleft=False, length=0)
-        troops.set_xlim(left=0)
+        most = max((pt["contributors"][c]["pledged_when_joined"]["p95"] or 0 for c in contributors), default=0)
+        troops.set_xlim(0, max(most, 1.0) * 1.1)
         troops.xaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
         troops.set_xlabel("troops when joined")
         troops.set_title("Troops: ○ pledged, ● delivered", loc="left", fontsize=10)
@@ -568,7 +572,7 @@ def _total_panel(ax: Any, runs: pa.Table, pt: dict[str, Any]) -> None:
     delivered = _column(runs, "delivered_troops").astype(float)
     required = _column(runs, "troops_required").astype(float)
     top = max(float(delivered.max(initial=0)), float(required.max(initial=0)), 1.0)
-    bins = np.linspace(0, top * 1.02, 31)
+    bins = np.linspace(0, top * 1.04, 31)
     counts, _, _ = ax.hist(delivered, bins=bins, color=style.BLUE, edgecolor="white", lw=0.5)
     r5, r50, r95 = np.percentile(required, [5, 50, 95]) if len(required) else (0, 0, 0)
     if r95 > r5:
@@ -585,7 +589,8 @@ def _total_panel(ax: Any, runs: pa.Table, pt: dict[str, Any]) -> None:
     ax.text(0.02, 0.98, f"viable in {pct(v['p'])} (95% CI {ci(v)})", transform=ax.transAxes,
             ha="left", va="top", fontsize=10, fontweight="bold",
             bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": style.MUTED})  # fmt: skip
-    ax.set_xlim(0, top * 1.02)
+    ax.set_xlim(0, top * 1.06)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.xaxis.set_major_formatter(lambda x, _: f"{x:,.0f}")
     ax.set_xlabel("total delivered troops")
     ax.set_ylabel("runs")
