@@ -93,6 +93,48 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_power(args: argparse.Namespace) -> int:
+    from sim.power import empirical_pivotality, power_indices, simulated_votes
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(_scenario_path(args.scenario))
+    ids = [scenario.actor_ids[m] for m in scenario.members]
+    idx = power_indices(scenario.veto, scenario.votes_needed)
+    votes = simulated_votes(scenario, args.runs, args.seed)
+    pivot = empirical_pivotality(votes, scenario.veto, scenario.votes_needed)
+    vetoes = [i for i, v in zip(ids, scenario.veto, strict=True) if v]
+    print(f"{scenario.spec.name}: {len(ids)} members, {scenario.votes_needed} votes needed, "
+          f"veto: {', '.join(vetoes) or 'none'}")
+    print(f"{'member':<8}{'Shapley-Shubik':>24}{'Banzhaf (normalised)':>26}{'pivotal':>10}")
+    for k, a in enumerate(ids):
+        ss, bz = idx.shapley_shubik[k], idx.banzhaf[k]
+        print(f"{a:<8}{f'{ss} = {float(ss):.4f}':>24}{f'{bz} = {float(bz):.4f}':>26}"
+              f"{pivot[k]:>10.3f}")  # fmt: skip
+    print(f"pivotal: share of {args.runs} seeded runs (seeds from {args.seed}) in which the "
+          "member's vote decided adoption")
+    return 0
+
+
+def cmd_deu(args: argparse.Namespace) -> int:
+    from sim import deu
+
+    data = deu.load_deu(args.file)
+    protocols = args.protocol or ["penholder", "compromise", "expected-utility"]
+    baseline = deu.compromise_baseline(data)
+    base = deu.errors(baseline, data.outcome)
+    print(f"{data.source}: {len(data.outcome)} issues, {args.runs} runs per issue")
+    print(f"{'model':<20}{'mean error':>12}{'median error':>14}{'within 10':>11}")
+    for name in protocols:
+        prediction = deu.predict_median(data, name, args.runs, args.seed)
+        e = deu.errors(prediction, data.outcome)
+        print(f"{name:<20}{e.mean:>12.1f}{e.median:>14.1f}{e.within10:>11.0%}")
+        if args.csv:
+            path = args.csv if len(protocols) == 1 else deu.csv_name(args.csv, name)
+            deu.write_csv(path, data, prediction, baseline)
+    print(f"{'compromise baseline':<20}{base.mean:>12.1f}{base.median:>14.1f}{base.within10:>11.0%}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stabsim",
@@ -144,6 +186,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", metavar="DIR", help="a sweep's output folder")
     p.add_argument("--point", type=int, help="details of one grid point")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("power", help="voting power of the Council rule and empirical pivotality")
+    p.add_argument("scenario", nargs="?", help="scenario file (default: the bundled Gaza case)")
+    p.add_argument("--runs", type=int, default=100, help="seeded runs for pivotality (default 100)")
+    p.add_argument("--seed", type=int, default=1, help="first seed (default 1)")
+    p.set_defaults(func=cmd_power)
+
+    p = sub.add_parser("deu", help="validate protocols on the DEU III data (EU legislation)")
+    p.add_argument("file", metavar="FILE", help="deu3_public.tsv (doi 10.34810/data53)")
+    p.add_argument("--protocol", action="append", help="protocol (repeatable; default: all three)")
+    p.add_argument("--runs", type=int, default=10, help="runs per issue (default 10)")
+    p.add_argument("--seed", type=int, default=1, help="first seed (default 1)")
+    p.add_argument("--csv", help="write the per-issue table here (one file per protocol)")
+    p.set_defaults(func=cmd_deu)
     return parser
 
 

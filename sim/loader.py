@@ -137,7 +137,7 @@ class _Checker:
     def actor(self, path: str, aid: str) -> bool:
         if aid in self.spec.actors:
             return True
-        self.add(path, f"unknown actor '{aid}'; expected one of: {', '.join(self.spec.actors)}")
+        self.add(path, f"unknown actor {aid!r}; expected one of: {', '.join(self.spec.actors)}")
         return False
 
     def clause(self, path: str, cid: str) -> ClauseDef | None:

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from sim.errors import StabsimError
+from sim.protocols.compromise import CompromiseProtocol
+from sim.protocols.expected_utility import ExpectedUtilityProtocol
 from sim.protocols.penholder import PenholderProtocol
 
 if TYPE_CHECKING:
@@ -27,13 +30,19 @@ class NegotiationProtocol(Protocol):
 
 PROTOCOLS: dict[str, type] = {
     PenholderProtocol.name: PenholderProtocol,
+    CompromiseProtocol.name: CompromiseProtocol,
+    ExpectedUtilityProtocol.name: ExpectedUtilityProtocol,
 }
+
+
+class UnknownProtocol(StabsimError, ValueError):
+    """A protocol name that is not in the registry."""
 
 
 def make_protocol(name: str) -> NegotiationProtocol:
     try:
         return PROTOCOLS[name]()
     except KeyError:
-        raise ValueError(
-            f"unknown protocol {name!r}; expected one of {', '.join(PROTOCOLS)}"
+        raise UnknownProtocol(
+            f"--protocol: expected one of {', '.join(PROTOCOLS)}, got {name!r}"
         ) from None

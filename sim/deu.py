@@ -1,0 +1,231 @@
+"""Validation on real negotiations: the DEU III data set (EU legislation, 0-100 scales).
+
+Each issue becomes a one-clause scale scenario (0..100 in steps of 1) and is run with
+a protocol; the prediction is the text the protocol tabled (or its last draft if it
+tabled none), the median over runs. Simplifications, stated in the README:
+
+- actors: the Commission, the Parliament and the member states that took a position
+  with a salience above 0; capability = the file's GDP line divided by its maximum,
+  salience / 100, ideal = position;
+- the Council: the member states taking part and the Commission (agenda setter and
+  penholder; if it took no position, the state with the largest capability x salience).
+  QMV: ``ceil(0.55 * states)`` yes votes, the Commission holds a veto (the Council
+  can amend a proposal against it only by unanimity). Unanimity: every member holds
+  a veto and one yes suffices (abstention does not block). The Parliament sits off
+  the Council with no ties, so only the compromise and expected-utility models hear it;
+- status quo utility ``1 - |rp - x_i| / 100`` where the reference point is coded, else 0.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.errors import StabsimError
+from sim.model import NegotiationModel
+from sim.protocols.compromise import nearest_option
+from sim.scenario import Scenario
+
+POS, SAL, RP, OUT, RULE = slice(13, 43), slice(43, 73), 73, 74, 8
+COMMISSION = "com"
+
+
+class DeuError(StabsimError):
+    """The DEU file is missing or not the expected table."""
+
+
+@dataclass(frozen=True)
+class DeuData:
+    """The issues with a coded outcome: arrays over issues I and actors A (NaN = no position)."""
+
+    source: str
+    actors: tuple[str, ...]  # codes without the p/s prefix: com, ep, at, ...
+    proposal: np.ndarray  # (I,) prnrnmc
+    issue: np.ndarray  # (I,) isnrnmc
+    rule: tuple[str, ...]  # (I,) QMV | Unan
+    position: np.ndarray  # (I, A) 0..100, NaN where no position
+    salience: np.ndarray  # (I, A) 0..100, 0 where none
+    capability: np.ndarray  # (A,) GDP-based, as in the file
+    reference: np.ndarray  # (I,) reference point, NaN where not coded
+    outcome: np.ndarray  # (I,)
+
+
+def _num(cell: str) -> float:
+    return float(cell) if cell.strip() else math.nan
+
+
+def load_deu(path: str | Path) -> DeuData:
+    """Read the DEU III table; a clear error names the file and what was wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise DeuError(f"{path}: file not found; expected the DEU III table deu3_public.tsv "
+                       "(tab-separated, doi 10.34810/data53)")  # fmt: skip
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f, delimiter="\t"))
+    if len(rows) < 3 or len(rows[0]) < 75 or rows[0][RP] != "rp" or rows[0][OUT] != "out":
+        found = f"{len(rows[0])} columns" if rows else "an empty file"
+        raise DeuError(f"{path}: expected a header with 75 columns ending in rp, out "
+                       f"(column 74 'rp', 75 'out'), found {found}")  # fmt: skip
+    header, cap_row, body = rows[0], rows[1], [r for r in rows[2:] if len(r) > OUT]
+    try:
+        capability = np.array([_num(v) for v in cap_row[POS]])
+        body = [r for r in body if r[OUT].strip()]
+        num = np.array([[_num(v) for v in r[POS.start : OUT + 1]] for r in body])
+        ids = np.array([[int(r[0]), int(r[1])] for r in body])
+    except ValueError as exc:
+        raise DeuError(f"{path}: expected numbers in the id, position, salience, rp and out "
+                       f"columns, found {exc}") from None  # fmt: skip
+    if np.isnan(capability).any():
+        raise DeuError(f"{path}: line 2: expected a capability for every actor in columns 14-43")
+    n = POS.stop - POS.start
+    return DeuData(
+        source=str(path),
+        actors=tuple(h[1:] for h in header[POS]),
+        proposal=ids[:, 0],
+        issue=ids[:, 1],
+        rule=tuple(r[RULE] for r in body),
+        position=num[:, :n],
+        salience=np.nan_to_num(num[:, n : 2 * n]),
+        capability=capability,
+        reference=num[:, 2 * n],
+        outcome=num[:, 2 * n + 1],
+    )
+
+
+def compromise_baseline(data: DeuData) -> np.ndarray:
+    """(I,) the compromise model on the raw scale: sum c s x / sum c s over positioned actors."""
+    w = np.where(np.isnan(data.position), 0.0, data.capability[None, :] * data.salience)
+    return (w * np.nan_to_num(data.position)).sum(axis=1) / w.sum(axis=1)
+
+
+def participants(data: DeuData, k: int) -> np.ndarray:
+    """Indices of the actors taking part in issue k: a position and a salience above 0."""
+    return np.flatnonzero(~np.isnan(data.position[k]) & (data.salience[k] > 0))
+
+
+def issue_data(data: DeuData, k: int, protocol: str) -> dict[str, Any]:
+    """Issue k as a one-clause scale scenario (a plain dict, validated by the loader)."""
+    who = participants(data, k)
+    codes = [data.actors[i] for i in who]
+    cmax = float(data.capability.max())
+    rp = data.reference[k]
+    actors = {}
+    for i, code in zip(who, codes, strict=True):
+        x = float(data.position[k, i])
+        actors[code] = {
+            "name": code.upper(),
+            "capability": float(data.capability[i]) / cmax,
+            "status_quo": 0.0 if math.isnan(rp) else 1.0 - abs(rp - x) / 100.0,
+            "flexibility": 0.2,
+            "ideal": {"issue": x},
+            "salience": {"issue": float(data.salience[k, i]) / 100.0},
+        }
+    states = [c for c in codes if c not in (COMMISSION, "ep")]
+    weight = {c: data.capability[i] * data.salience[k, i] for i, c in zip(who, codes, strict=True)}
+    pen = COMMISSION if COMMISSION in codes else max(states or codes, key=lambda c: weight[c])
+    members = states + ([pen] if pen not in states else [])
+    unanimity = data.rule[k].strip().lower().startswith("unan")
+    council = {
+        "members": members,
+        "veto": members if unanimity else [pen],
+        "votes_needed": 1 if unanimity else max(1, min(len(members), math.ceil(0.55 * len(states)))),
+        "penholder": pen,
+    }
+    return {
+        "name": f"DEU III proposal {data.proposal[k]} issue {data.issue[k]}",
+        "council": council,
+        "clauses": {
+            "issue": {"label": "Issue", "kind": "scale", "min": 0, "max": 100, "step": 1,
+                      "template": "{value}"}
+        },
+        "actors": actors,
+        "force": {"troops_required": 0},
+        "negotiation": {"protocol": protocol, "max_rounds": 10, "rival_drafts": False},
+    }
+
+
+def issue_scenario(data: DeuData, k: int, protocol: str) -> Scenario:
+    return Scenario.from_data(issue_data(data, k, protocol), f"{data.source}#issue{k + 1}")
+
+
+def predict(data: DeuData, protocol: str, runs: int = 10, seed: int = 1) -> np.ndarray:
+    """(I, runs) the position (0..100) each run of the protocol tabled for each issue.
+
+    A protocol class with a ``forecast_scale`` method (its tabled text on a one-clause
+    scale, computed for a batch of issues) is run in one batch; any other protocol runs
+    as full models, one per issue and run.
+    """
+    from sim.protocols import PROTOCOLS, make_protocol
+
+    if runs < 1:
+        raise DeuError(f"--runs: expected at least 1, got {runs}")
+    cls = PROTOCOLS.get(protocol) or type(make_protocol(protocol))
+    if hasattr(cls, "forecast_scale"):
+        x = np.nan_to_num(data.position) / 100.0
+        c = np.broadcast_to(data.capability / data.capability.max(), x.shape)
+        active = ~np.isnan(data.position) & (data.salience > 0)
+        pos = cls().forecast_scale(x, c, data.salience / 100.0, active, runs, seed)
+        grid = np.broadcast_to(np.linspace(0.0, 1.0, 101), (pos.size, 101))
+        return nearest_option(pos.ravel(), grid).reshape(pos.shape).astype(float)
+    return predict_models(data, protocol, runs, seed)
+
+
+def predict_median(data: DeuData, protocol: str, runs: int = 10, seed: int = 1) -> np.ndarray:
+    """(I,) the median over runs of the protocol's prediction."""
+    return np.median(predict(data, protocol, runs, seed), axis=1)
+
+
+def predict_models(data: DeuData, protocol: str, runs: int = 10, seed: int = 1,
+                   issues: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+    """(I, runs) as :func:`predict`, always by running full models (rows outside
+    ``issues`` stay NaN)."""
+    out = np.full((len(data.outcome), runs), np.nan)
+    issues = np.arange(len(data.outcome)) if issues is None else issues
+    for k in issues:  # one scenario per issue; runs are separate models
+        sc = issue_scenario(data, k, protocol)
+        values = np.asarray(sc.space.clauses[0].values)
+        for r in range(runs):
+            m = NegotiationModel(sc, seed=seed + r, protocol=protocol)
+            m.run()
+            text = m.tabled[0].text if m.tabled else m.draft
+            out[k, r] = values[text[0]]
+    return out
+
+
+@dataclass(frozen=True)
+class Errors:
+    mean: float
+    median: float
+    within10: float  # share of issues within 10 points
+
+
+def errors(prediction: np.ndarray, outcome: np.ndarray) -> Errors:
+    """Mean and median absolute error on the 0-100 scale, and the share within 10 points."""
+    e = np.abs(prediction - outcome)
+    return Errors(float(e.mean()), float(np.median(e)), float((e <= 10).mean()))
+
+
+def csv_name(path: str | Path, protocol: str) -> Path:
+    """``out.csv`` -> ``out-<protocol>.csv``: one file per protocol when several run."""
+    p = Path(path)
+    return p.with_name(f"{p.stem}-{protocol}{p.suffix or '.csv'}")
+
+
+def write_csv(path: str | Path, data: DeuData, prediction: np.ndarray,
+              baseline: np.ndarray) -> None:  # fmt: skip
+    """One row per issue: ids, rule, outcome, prediction, its error, baseline and its error."""
+    with Path(path).open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["proposal", "issue", "rule", "outcome", "prediction", "error",
+                    "compromise", "compromise_error"])  # fmt: skip
+        for k in range(len(data.outcome)):
+            w.writerow([int(data.proposal[k]), int(data.issue[k]), data.rule[k],
+                        data.outcome[k], round(float(prediction[k]), 3),
+                        round(abs(float(prediction[k] - data.outcome[k])), 3),
+                        round(float(baseline[k]), 3),
+                        round(abs(float(baseline[k] - data.outcome[k])), 3)])  # fmt: skip
