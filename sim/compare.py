@@ -242,12 +242,14 @@ def _label(key: str, names: dict[str, str]) -> str:
 
 
 def _pts(x: float) -> str:
-    v = round(100 * x)
-    return f"+{v}" if v > 0 else ("−" + str(-v) if v < 0 else "0")
+    """Percentage points with a sign, whole unless that would round a non-zero bound to 0."""
+    v = 100 * x
+    text = f"{abs(v):.0f}" if round(abs(v)) >= 1 or v == 0 else f"{abs(v):.1f}"
+    return "0" if v == 0 else ("+" if v > 0 else "−") + text
 
 
 def sentence(row: dict[str, Any], names: dict[str, str]) -> str:
-    """"adoption rises from 62% to 81% (+19 points, 95% CI +16 to +22)"."""
+    """ "adoption rises from 62% to 81% (+19 points, 95% CI +16 to +22)"."""
     pa_, pb = row["a"]["p"], row["b"]["p"]
     verb = "rises" if row["change"] > 0 else "falls"
     return (
@@ -256,12 +258,20 @@ def sentence(row: dict[str, Any], names: dict[str, str]) -> str:
     )
 
 
-def sentences(result: dict[str, Any], names: dict[str, str], label: str | None, top: int = 4) -> list[str]:
-    """Briefing sentences for the largest significant changes in outcomes, viability, vetoes
-    and joining; one sentence saying so when nothing moves beyond noise."""
+def sentences(
+    result: dict[str, Any], names: dict[str, str], label: str | None, top: int = 4
+) -> list[str]:
+    """Briefing sentences for the significant changes: outcomes and viability first, then
+    vetoes, then joining, largest first within each; one sentence when nothing moves beyond
+    noise."""
     head = label or what_changed(result["a"], result["b"])
-    rows = [r for r in result["changes"] if r["significant"]
-            and r["group"] in ("outcome", "veto", "joins")][:top]  # fmt: skip
+
+    def rank(r: dict[str, Any]) -> int:
+        first = {"outcome.adopted": 0, "viable": 1}
+        return first.get(r["key"], {"outcome": 2, "veto": 3, "joins": 4}.get(r["group"], 9))
+
+    rows = [r for r in result["changes"] if r["significant"] and rank(r) < 9]
+    rows = sorted(rows, key=rank)[:top]  # stable: largest first within each rank
     if not rows:
         return [f"{head}, no outcome, veto or contribution changes beyond noise "
                 f"(every 95% interval includes zero)."]  # fmt: skip
@@ -273,7 +283,9 @@ def sentences(result: dict[str, Any], names: dict[str, str], label: str | None, 
 # --- terminal ---------------------------------------------------------------------------------------------
 
 
-def render(result: dict[str, Any], lines: list[str], top: int = 20, everything: bool = False) -> str:
+def render(
+    result: dict[str, Any], lines: list[str], top: int = 20, everything: bool = False
+) -> str:
     """The largest changes as a table (flagged ones marked *), then the sentences."""
     from sim.summary import _table
 

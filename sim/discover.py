@@ -181,7 +181,7 @@ def describe_target(target: str) -> str:
 
 
 def sentence(rule: dict[str, Any], target: str) -> str:
-    """"When A > a and B <= b: adopted and viable in 91% of runs, covering 64% of such runs"."""
+    """ "When A > a and B <= b: adopted and viable in 91% of runs, covering 64% of such runs"."""
     return (
         f"When {' and '.join(rule['conditions'])}: {describe_target(target)} in "
         f"{100 * rule['density']:.0f}% of runs, covering {100 * rule['coverage']:.0f}% of such "
@@ -200,7 +200,9 @@ def render(result: dict[str, Any]) -> str:
     if result["skipped"]:
         lines.append(f"left out (not numeric): {', '.join(result['skipped'])}")
     if not result["rules"]:
-        lines.append("no condition on the sampled parameters makes it more likely than the base rate")
+        lines.append(
+            "no condition on the sampled parameters makes it more likely than the base rate"
+        )
     for i, r in enumerate(result["rules"], 1):
         lines.append(f"{i}. {sentence(r, t)}.")
     return "\n".join(lines)

@@ -133,7 +133,9 @@ def field_range(path: str, scenario: Scenario | None = None) -> tuple[float, flo
     if rest in ACTOR_RANGES:
         return ACTOR_RANGES[rest]
     kind = parts[2]
-    if (kind in ("salience", "ties") and len(parts) == 4) or (kind == "utility" and len(parts) == 5):
+    if (kind in ("salience", "ties") and len(parts) == 4) or (
+        kind == "utility" and len(parts) == 5
+    ):
         return (0.0, 1.0)
     if kind == "ideal" and len(parts) == 4 and scenario is not None:
         for cl in scenario.space.clauses:
@@ -204,9 +206,7 @@ def _matches(pattern: str, path: str) -> bool:
     return len(a) == len(b) and all(fnmatch.fnmatchcase(y, x) for x, y in zip(a, b, strict=True))
 
 
-def resolve(
-    args: list[str], cat: dict[str, Entry]
-) -> tuple[list[Parameter], list[str]]:
+def resolve(args: list[str], cat: dict[str, Entry]) -> tuple[list[Parameter], list[str]]:
     """Expand ``--params`` into parameters with ranges; return them and the skipped paths."""
     if not args:
         raise SensitivityError("--params: name at least one parameter, e.g. actors.*.salience.*")
@@ -383,9 +383,7 @@ def run_block(job: Job, block: Block) -> tuple[Block, bytes]:
     """Run one block of design points; return it with its outputs as ``.npy`` bytes."""
     sc, places = _compiled(job)
     options = (
-        list(next(c for c in sc.space.clauses if c.id == job.clause).options)
-        if job.clause
-        else []
+        list(next(c for c in sc.space.clauses if c.id == job.clause).options) if job.clause else []
     )
     out = np.array(
         [run_point(sc, places, row, job, block.replicates, options) for row in block.rows]
@@ -560,6 +558,21 @@ def prepare(cfg: SensitivityConfig) -> Prepared:
     for p in params:  # both ends must pass the loader, as a --set would
         for v in (p.low, p.high):
             Scenario.from_data(data, source, {p.path: v})
+    by = {p.path: p for p in params}
+    tab, wd = by.get("negotiation.tabling_threshold"), by.get("negotiation.withdraw_threshold")
+    if tab and wd and wd.high > tab.low:
+        raise SensitivityError(
+            "--params: negotiation.withdraw_threshold must stay at most tabling_threshold; "
+            f"give ranges with withdraw's high ({wd.high:g}) <= tabling's low ({tab.low:g})"
+        )
+    for corner in ("low", "high"):  # and both corners, for joint rules (an actor's ties sum <= 1)
+        try:
+            Scenario.from_data(data, source, {p.path: getattr(p, corner) for p in params})
+        except StabsimError as exc:
+            raise SensitivityError(
+                f"--params: with every parameter at its {corner} end the scenario is invalid: "
+                f"{str(exc).splitlines()[0]}; narrow the ranges"
+            ) from None
     if cfg.clause is not None and cfg.clause not in {c.id for c in sc.space.clauses}:
         raise SensitivityError(
             f"--clause: expected one of {', '.join(c.id for c in sc.space.clauses)}, "
