@@ -275,10 +275,13 @@ def render_point(pt: dict[str, Any]) -> str:
         _table(["clause", "option", "p", "95% CI"], rows, left=2),
     ]
     if pt["texts"]:
-        rows = [[str(t["rank"]), t["key"], _pct(t), _ci(t)] for t in pt["texts"]]
+        rows = [
+            [str(t["rank"]), " / ".join(t["text"].values()), _pct(t), _ci(t)] for t in pt["texts"]
+        ]
         out += [
             "",
-            "Adopted texts (share of all runs)",
+            "Adopted texts (share of all runs); options in clause order: "
+            + " / ".join(pt["clauses"]),
             _table(["#", "text", "p", "95% CI"], rows, left=2),
         ]
     if pt["coalitions"]:

@@ -21,6 +21,7 @@ import gc
 import hashlib
 import itertools
 import json
+import math
 import multiprocessing
 import os
 import platform
@@ -100,7 +101,7 @@ def parse_vary(text: str) -> GridAxis:
     parts = spec.split(":")
     bad = SweepError(
         f"--vary {text}: expected PATH=START:STOP:STEPS with numbers START and STOP "
-        "and a whole STEPS >= 2, e.g. actors.FRA.salience.leadership=0.1:0.9:5"
+        "and a whole STEPS from 2 to 1000, e.g. actors.FRA.salience.leadership=0.1:0.9:5"
     )
     if not sep or not path.strip() or len(parts) != 3:
         raise bad
@@ -108,7 +109,7 @@ def parse_vary(text: str) -> GridAxis:
         start, stop, steps = float(parts[0]), float(parts[1]), int(parts[2])
     except ValueError:
         raise bad from None
-    if steps < 2 or not (np.isfinite(start) and np.isfinite(stop)):
+    if not 2 <= steps <= 1000 or not (np.isfinite(start) and np.isfinite(stop)):
         raise bad
     values = tuple(float(f"{v:.12g}") for v in np.linspace(start, stop, steps))
     return GridAxis(path.strip(), values)
@@ -182,7 +183,6 @@ class Plan:
 
 def make_plan(
     scenario: Scenario,
-    sets: dict[str, str],
     axes: tuple[GridAxis, ...],
     protocol: str | None,
     seed: int,
@@ -745,6 +745,8 @@ def prepare(cfg: SweepConfig) -> tuple[Plan, list[Scenario], dict[str, Any]]:
     paths = [a.path for a in axes]
     if len(set(paths)) != len(paths):
         raise SweepError(f"--vary: the two axes name the same path {paths[0]}")
+    if math.prod(len(a.values) for a in axes) > 10_000:
+        raise SweepError("--vary: at most 10,000 grid points; use fewer STEPS")
     if both := sorted(set(paths) & set(sets)):
         raise SweepError(f"--set and --vary both name {both[0]}; give it one or the other")
     from sim.loader import load_data
@@ -754,7 +756,7 @@ def prepare(cfg: SweepConfig) -> tuple[Plan, list[Scenario], dict[str, Any]]:
         check_ids(data, path, source)
     scenario = Scenario.from_data(data, source, sets)
     plan, points = make_plan(
-        scenario, sets, axes, cfg.protocol, cfg.seed, cfg.runs, cfg.paths, cfg.chunk_size or 0
+        scenario, axes, cfg.protocol, cfg.seed, cfg.runs, cfg.paths, cfg.chunk_size or 0
     )
     raw = Path(cfg.scenario).read_bytes()
     identity = {
