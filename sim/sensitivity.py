@@ -791,7 +791,9 @@ def render(result: dict[str, Any], top: int = 10) -> str:
         "95% bootstrap intervals"
     ]
     if result["skipped"]:
-        lines.append(f"skipped (fixed at 0, no +-50% range): {', '.join(result['skipped'])}")
+        s = result["skipped"]
+        more = f" and {len(s) - 6} more" if len(s) > 6 else ""
+        lines.append(f"skipped (fixed at 0, no +-50% range): {', '.join(s[:6])}{more}")
     for name in result["outputs"]:
         block = result["indices"][name]
         order = result["ranking"][name][:top]
