@@ -94,24 +94,30 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_power(args: argparse.Namespace) -> int:
-    from sim.power import empirical_pivotality, power_indices, simulated_votes
+    from sim.power import empirical_pivotality, power_indices, simulated_votes, sweep_votes
     from sim.scenario import load_scenario
 
-    scenario = load_scenario(_scenario_path(args.scenario))
+    if args.sweep:
+        scenario, votes = sweep_votes(Path(args.sweep))
+        source = f"{len(votes):,} runs of the sweep in {args.sweep}"
+    else:
+        scenario = load_scenario(_scenario_path(args.scenario))
+        votes = simulated_votes(scenario, args.runs, args.seed)
+        source = f"{args.runs} seeded runs (seeds from {args.seed})"
     ids = [scenario.actor_ids[m] for m in scenario.members]
     idx = power_indices(scenario.veto, scenario.votes_needed)
-    votes = simulated_votes(scenario, args.runs, args.seed)
     pivot = empirical_pivotality(votes, scenario.veto, scenario.votes_needed)
     vetoes = [i for i, v in zip(ids, scenario.veto, strict=True) if v]
-    print(f"{scenario.spec.name}: {len(ids)} members, {scenario.votes_needed} votes needed, "
-          f"veto: {', '.join(vetoes) or 'none'}")
+    print(
+        f"{scenario.spec.name}: {len(ids)} members, {scenario.votes_needed} votes needed, "
+        f"veto: {', '.join(vetoes) or 'none'}"
+    )
     print(f"{'member':<8}{'Shapley-Shubik':>24}{'Banzhaf (normalised)':>26}{'pivotal':>10}")
     for k, a in enumerate(ids):
         ss, bz = idx.shapley_shubik[k], idx.banzhaf[k]
         print(f"{a:<8}{f'{ss} = {float(ss):.4f}':>24}{f'{bz} = {float(bz):.4f}':>26}"
               f"{pivot[k]:>10.3f}")  # fmt: skip
-    print(f"pivotal: share of {args.runs} seeded runs (seeds from {args.seed}) in which the "
-          "member's vote decided adoption")
+    print(f"pivotal: share of {source} in which the member's vote decided adoption")
     return 0
 
 
@@ -131,7 +137,9 @@ def cmd_deu(args: argparse.Namespace) -> int:
         if args.csv:
             path = args.csv if len(protocols) == 1 else deu.csv_name(args.csv, name)
             deu.write_csv(path, data, prediction, baseline)
-    print(f"{'compromise baseline':<20}{base.mean:>12.1f}{base.median:>14.1f}{base.within10:>11.0%}")
+    print(
+        f"{'compromise baseline':<20}{base.mean:>12.1f}{base.median:>14.1f}{base.within10:>11.0%}"
+    )
     return 0
 
 
@@ -265,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?", help="scenario file (default: the bundled Gaza case)")
     p.add_argument("--runs", type=int, default=100, help="seeded runs for pivotality (default 100)")
     p.add_argument("--seed", type=int, default=1, help="first seed (default 1)")
+    p.add_argument("--sweep", metavar="DIR", help="pivotality from a finished sweep's runs instead")
     p.set_defaults(func=cmd_power)
 
     p = sub.add_parser("deu", help="validate protocols on the DEU III data (EU legislation)")

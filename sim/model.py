@@ -68,15 +68,12 @@ class NegotiationModel(mesa.Model):
         self.members = scenario.members
         self.veto = scenario.veto
         self.mixing = ut.tie_matrix(p.ties)
-        on_council = np.zeros(A, dtype=bool)
-        on_council[self.members] = True
-        self.on_council = on_council
-        self.veto_holder = np.zeros(A, dtype=bool)
-        self.veto_holder[self.members[self.veto]] = True
         # Off the Council an actor presses through the ties Council members have to it.
-        self.channel = np.where(on_council, 1.0, np.minimum(1.0, p.ties[self.members].sum(axis=0)))
-        self.ideal_pos = p.ideal_pos.copy()
-        self.option_util = p.option_util.copy()
+        self.channel = np.where(
+            scenario.on_council, 1.0, np.minimum(1.0, p.ties[self.members].sum(axis=0))
+        )
+        self.ideal_pos = p.ideal_pos  # softening replaces these arrays, never writes into them
+        self.option_util = p.option_util
         self.delivered_if_in = np.floor(p.max_troops * p.delivery)
         self.required = float(p.troops_required)
         # Per-run constants of the Council vote and the force forecast.
@@ -84,14 +81,13 @@ class NegotiationModel(mesa.Model):
         self.member_lower = vt.no_threshold(p.band[m], p.veto_cost[m], self.veto)
         self.member_noise = p.noise[m]
         self.member_sq = p.status_quo[m]
-        contrib = np.flatnonzero(scenario.is_contributor & ~scenario.refused)
-        self.contrib = contrib
-        self.contrib_allowed = scenario.allowed[contrib]
-        self.contrib_can_lead = scenario.may_lead[:, contrib] & scenario.lead_candidate[contrib]
-        willing = (p.willingness + p.solidarity)[contrib] > 0
-        self.contrib_troops = np.where(willing, self.delivered_if_in[contrib], 0.0)
+        willing = (p.willingness + p.solidarity)[scenario.contrib] > 0
+        self.contrib_troops = np.where(willing, self.delivered_if_in[scenario.contrib], 0.0)
         self.protocol = make_protocol(protocol or scenario.protocol)
         self.actors = [StateActor(self, i) for i in range(A)]
+        # Mesa 3.3 keys a class-level id counter by model, which keeps every model alive;
+        # this model creates no agents after this point, so let it go.
+        getattr(mesa.Agent, "_ids", {}).pop(self, None)
 
         # State the protocol and the agents read and write.
         self.intention = np.full(A, -1)
@@ -102,6 +98,7 @@ class NegotiationModel(mesa.Model):
         self.tabled: list[Tabled] = []
         self.path: list[RoundRecord] = []
         self.refresh_tables()
+        self.tables_stale = False  # set when positions soften
         opening = ut.ideal_text(self.eff_table[scenario.penholder], self.space.option_mask)
         for c, k in scenario.opening_draft.items():
             opening[c] = k
@@ -121,7 +118,11 @@ class NegotiationModel(mesa.Model):
 
     def utilities(self, texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Tie-weighted utility (A, n) of each text for every actor, and red-line crossings."""
-        return ut.text_utility(self.eff_table, texts), ut.crosses_red_line(self.scenario.red, texts)
+        sc = self.scenario
+        red = np.zeros((len(sc.actor_ids), len(texts)), dtype=bool)
+        if len(sc.red_rows):  # only actors with red lines can cross one
+            red[sc.red_rows] = ut.crosses_red_line(sc.red[sc.red_rows], texts)
+        return ut.text_utility(self.eff_table, texts), red
 
     def assess(self, texts: np.ndarray) -> Assessment:
         """Utilities, members' P(yes) and P(no), and the chance of adoption of each text."""
@@ -136,19 +137,21 @@ class NegotiationModel(mesa.Model):
     def prospect(self, texts: np.ndarray) -> np.ndarray:
         """Forecast viability of the force under each text (see coalition.force_prospect)."""
         clauses = np.arange(texts.shape[1])
-        can_join = self.contrib_allowed[:, clauses, texts].all(axis=-1)  # (Cn, n)
         sc = self.scenario
+        can_join = sc.contrib_allowed[:, clauses, texts].all(axis=-1)  # (Cn, n)
         if sc.lead_clause >= 0:
-            can_lead = self.contrib_can_lead[texts[:, sc.lead_clause]].T
+            can_lead = sc.contrib_can_lead[texts[:, sc.lead_clause]].T
         else:
-            can_lead = np.repeat(self.contrib_can_lead[0][:, None], len(texts), axis=1)
+            can_lead = np.repeat(sc.contrib_can_lead[0][:, None], len(texts), axis=1)
         return co.force_prospect(can_join, can_lead, self.contrib_troops, self.required)
 
     def intentions_of(self, eff: np.ndarray, red: np.ndarray) -> np.ndarray:
         """Noise-free vote intention of every actor (members and others alike) on one text,
         given its tie-weighted utility (A,) and red-line crossings (A,)."""
         p = self.params
-        return vt.intentions(eff - p.status_quo, p.band, p.veto_cost, self.veto_holder, red)
+        return vt.intentions(
+            eff - p.status_quo, p.band, p.veto_cost, self.scenario.veto_holder, red
+        )
 
     # --- the round ------------------------------------------------------------------------
 

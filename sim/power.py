@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from math import comb, factorial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -62,7 +63,9 @@ def _check(veto: np.ndarray, votes_needed: int) -> tuple[int, int]:
         )
     n = len(veto)
     if not 1 <= votes_needed <= n:
-        raise PowerError(f"power: votes_needed must be between 1 and {n} members, got {votes_needed}")
+        raise PowerError(
+            f"power: votes_needed must be between 1 and {n} members, got {votes_needed}"
+        )
     return n, int(veto.sum())
 
 
@@ -148,3 +151,31 @@ def simulated_votes(scenario: Scenario, runs: int, seed: int = 1) -> np.ndarray:
         votes = run(scenario, seed=seed + r).votes
         out[r] = [VOTE_NAMES.index(votes[a]) if a in votes else ABSTAIN for a in ids]
     return out
+
+
+def sweep_votes(out: Path) -> tuple[Scenario, np.ndarray]:
+    """The scenario a finished sweep ran (from its manifest, with its --set overrides) and the
+    (runs, members) votes of its runs.parquet (a run without a vote counts as abstentions)."""
+    import json
+
+    import pyarrow.parquet as pq
+    import yaml
+
+    from sim.scenario import Scenario
+    from sim.sweep import SweepError
+
+    out = Path(out)
+    try:
+        manifest = json.loads((out / "manifest.json").read_text())
+        table = pq.read_table(out / "runs.parquet")
+    except (OSError, ValueError) as exc:
+        raise SweepError(f"{out}: not a finished sweep ({exc})") from None
+    spec = manifest["scenario"]
+    scenario = Scenario.from_data(yaml.safe_load(spec["text"]), spec["name"], manifest["set"])
+    ids = [scenario.actor_ids[m] for m in scenario.members]
+    votes = np.full((table.num_rows, len(ids)), ABSTAIN)
+    for k, a in enumerate(ids):
+        column = np.array(table.column(f"vote.{a}").to_pylist(), dtype=object)
+        for code, name in enumerate(VOTE_NAMES):
+            votes[column == name, k] = code
+    return scenario, votes

@@ -222,6 +222,13 @@ class Scenario:
         self.enumerate_limit = n.enumerate_limit
         self.opening_draft = space.parse(n.opening_draft)
         self.unordered = np.array([c.kind == UNORDERED for c in space.clauses])
+        # Constants every run needs: who sits where, who has red lines, who can contribute.
+        self.on_council = np.isin(np.arange(A), self.members)
+        self.veto_holder = np.isin(np.arange(A), self.members[self.veto])
+        self.red_rows = np.flatnonzero(self.red.any(axis=(1, 2)))
+        self.contrib = np.flatnonzero(self.is_contributor & ~self.refused)
+        self.contrib_allowed = self.allowed[self.contrib]
+        self.contrib_can_lead = self.may_lead[:, self.contrib] & self.lead_candidate[self.contrib]
         self._sampler = Sampler([s.dist for s in self.slots])
 
     # --- per run ------------------------------------------------------------------------

@@ -36,7 +36,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import mesa
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -362,15 +361,6 @@ def _point_scenario(plan: Plan, point: int) -> Scenario:
     return sc
 
 
-def _release(model: NegotiationModel) -> None:
-    """Drop Mesa's reference to a finished model. Mesa 3.3 keeps every model ever built as a
-    key of the class-level ``Agent._ids`` counter dict, about 75 KB per Gaza run, which would
-    grow a worker without bound over a long sweep."""
-    ids = getattr(mesa.Agent, "_ids", None)
-    if isinstance(ids, dict):
-        ids.pop(model, None)
-
-
 def run_chunk(plan: Plan, chunk: Chunk) -> ChunkOutput:
     """Run one chunk and return its rows as Arrow IPC bytes (and its paths with ``plan.paths``)."""
     t0 = time.perf_counter()
@@ -383,7 +373,6 @@ def run_chunk(plan: Plan, chunk: Chunk) -> ChunkOutput:
         seed = run_seed(plan.seed, i)
         model = NegotiationModel(sc, seed=seed, protocol=plan.protocol)
         result = model.run()
-        _release(model)
         rows.add(i, seed, result)
         if pschema:
             for rec in result.path:
@@ -714,7 +703,6 @@ def _calibrate(sc: Scenario, protocol: str | None, seed: int) -> float:
         t0 = time.perf_counter()
         model = NegotiationModel(sc, seed=run_seed(seed, i), protocol=protocol)
         model.run()
-        _release(model)
         times.append(time.perf_counter() - t0)
     return sum(times[1:]) / 3
 

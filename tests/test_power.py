@@ -80,3 +80,21 @@ def test_empirical_pivotality_by_hand():
     )
     piv = empirical_pivotality(votes, veto, 2)
     np.testing.assert_allclose(piv, [4 / 4, 2 / 4, 0 / 4])
+
+
+def test_pivotality_from_a_sweep_equals_pivotality_from_the_same_runs(tmp_path):
+    from pathlib import Path
+
+    import sim.sweep as sw
+    from sim.power import simulated_votes, sweep_votes
+    from sim.scenario import load_scenario
+
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "minimal.yaml"
+    out = tmp_path / "s"
+    sw.sweep(sw.SweepConfig(scenario=path, out=out, runs=40, seed=3, workers=1, progress="none"))
+    scenario, votes = sweep_votes(out)
+    assert votes.shape == (40, 3)
+    seeds = [sw.run_seed(3, i) for i in range(40)]
+    one_by_one = np.vstack([simulated_votes(load_scenario(path), 1, s) for s in seeds])
+    assert (votes == one_by_one).all()
+    assert scenario.votes_needed == 2

@@ -46,7 +46,8 @@ class PenholderProtocol:
     def step(self, model: NegotiationModel) -> None:
         sc, p, space = model.scenario, model.params, model.space
         pen, draft = sc.penholder, model.draft
-        model.refresh_tables()
+        if model.tables_stale:
+            model.refresh_tables()
         neighbours, amend_clause, amend_option = space.single_changes(draft)
         eff, red = model.utilities(np.vstack([draft[None, :], neighbours]))
 
@@ -117,6 +118,7 @@ class PenholderProtocol:
                 model.ideal_pos, model.option_util, model.draft, space.positions,
                 p.flexibility, sc.unordered,
             )  # fmt: skip
+            model.tables_stale = True
 
 
 def concession_space(
