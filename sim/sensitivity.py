@@ -362,7 +362,6 @@ def run_point(
                 getattr(params, array)[index] = convert(v)
         model = NegotiationModel(sc, seed=seed, rng=rng, params=params, protocol=job.protocol)
         res = model.run()
-        _release(model)
         adopted += res.outcome == "adopted"
         vetoed += res.outcome == "vetoed"
         viable += bool(res.viable)
@@ -371,12 +370,6 @@ def run_point(
             chosen[res.text[job.clause]] += 1
     out = [adopted, vetoed, viable, troops] + [chosen[o] for o in options]
     return [x / replicates for x in out]
-
-
-def _release(model: NegotiationModel) -> None:
-    from sim.sweep import _release as release
-
-    release(model)
 
 
 def run_block(job: Job, block: Block) -> tuple[Block, bytes]:
