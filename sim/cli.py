@@ -173,9 +173,13 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         print(render(report.result, top=args.top))
     charts = ""
     if not args.no_charts and report.result is not None:
-        from sim.whatif_charts import save_sensitivity_charts
+        from sim.whatif_charts import available, save_sensitivity_charts
 
-        charts = ", " + ", ".join(p.name for p in save_sensitivity_charts(report.result, report.out))
+        if available():
+            saved = save_sensitivity_charts(report.result, report.out)
+            charts = ", " + ", ".join(p.name for p in saved)
+        else:
+            print("stabsim: charts skipped: this checkout has no sim/style.py", file=sys.stderr)
     print(f"\nwrote {report.out}/points.parquet, sensitivity.json, manifest.json{charts}")
     return 0
 
@@ -199,11 +203,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         _write_json(out / "compare.json", result)
-        from sim.whatif_charts import save_compare_chart
+        from sim.whatif_charts import available, save_compare_chart
 
-        chart = save_compare_chart(result, out, label=args.label)
+        chart = save_compare_chart(result, out, label=args.label).name if available() else ""
         if not args.json:
-            print(f"\nwrote {out}/compare.json, {chart.name}")
+            print(f"\nwrote {out}/compare.json" + (f", {chart}" if chart else ""))
     return 0
 
 
