@@ -14,8 +14,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/stabsim run scenarios/gaza_isf_2025.yaml --seed 1
-	$(BIN)/stabsim sweep scenarios/gaza_isf_2025.yaml --runs 3000 --seed 1 --out results/demo-gaza --force
+	$(BIN)/stabsim sweep scenarios/gaza_isf_2025.yaml --runs 3000 --seed 1 --out results/demo-gaza --force --paths
 	$(BIN)/stabsim summary results/demo-gaza
+	$(BIN)/stabsim report results/demo-gaza
+	@echo "Briefing pack: $(CURDIR)/results/demo-gaza/briefing.pdf (and briefing.html, charts/)"
 
 test: $(STAMP)
 	$(BIN)/ruff check .

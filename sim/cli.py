@@ -79,7 +79,25 @@ def cmd_sweep(args: argparse.Namespace) -> int:
               f"{report.backend}, chunks of {report.chunk_size})", file=sys.stderr)  # fmt: skip
     print(f"wrote {report.out}/runs.parquet ({report.runs:,} rows), summary.json, manifest.json"
           f"; see: stabsim summary {report.out}")  # fmt: skip
+    if args.report:
+        return _report(report.out, "both", 0)
     return 0
+
+
+def _report(folder: Path, fmt: str, point: int) -> int:
+    from sim.briefing import report
+
+    formats = ("pdf", "html") if fmt == "both" else (fmt,)
+    pack = report(folder, formats, point)
+    print(f"wrote {len(pack.charts)} chart files in {folder}/charts/")
+    for path in (pack.pdf, pack.html):
+        if path is not None:
+            print(f"briefing pack: {path}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    return _report(Path(args.dir), args.format, args.point)
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -266,12 +284,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="complete an interrupted sweep in --out")
     p.add_argument("--force", action="store_true", help="replace a different sweep in --out")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--report", action="store_true",
+                   help="write the charts and the briefing pack (PDF and HTML) at the end")  # fmt: skip
     p.set_defaults(func=cmd_sweep, argv=None)
 
     p = sub.add_parser("summary", help="print a sweep's summary.json as tables")
     p.add_argument("dir", metavar="DIR", help="a sweep's output folder")
     p.add_argument("--point", type=int, help="details of one grid point")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("report", help="write a sweep's charts and briefing pack (PDF, HTML)")
+    p.add_argument("dir", metavar="DIR", help="a sweep's output folder")
+    p.add_argument("--format", choices=("pdf", "html", "both"), default="both",
+                   help="briefing pack format (default both)")  # fmt: skip
+    p.add_argument("--point", type=int, default=0,
+                   help="grid point of the per-point charts (default 0)")  # fmt: skip
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("power", help="voting power of the Council rule and empirical pivotality")
     p.add_argument("scenario", nargs="?", help="scenario file (default: the bundled Gaza case)")

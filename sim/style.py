@@ -1,0 +1,206 @@
+"""The one house style of stabsim's charts: colours, hatches, sizes, fonts and the frame
+(title, subtitle, source line) every chart shares.
+
+Rules:
+
+- Colours come from the Okabe-Ito palette (safe for the common colour-vision deficiencies);
+  each outcome and each vote has one fixed colour *and* one fixed hatch, so a chart printed
+  in greyscale still tells them apart; charts also label bars directly where they can.
+- A title states the finding (built from the numbers by the caller); the subtitle says what
+  was run (scenario, runs, seed, grid point); a small source line says where it came from.
+- Figures are made with ``matplotlib.figure.Figure``, never pyplot: no GUI backend, no global
+  state, so charts build headless, in CI and in worker processes, and display in notebooks.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib as mpl
+from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+# --- sizes (inches) ---------------------------------------------------------------------------
+
+SLIDE = (10.0, 5.625)  # 16:9, pastes into a slide at full width
+PAGE = (11.69, 8.27)  # A4 landscape, one chart per page of the briefing PDF
+DPI = 200  # saved PNGs
+
+# --- palette (Okabe & Ito 2008) ---------------------------------------------------------------
+
+BLACK = "#000000"
+ORANGE = "#E69F00"
+SKY = "#56B4E9"
+GREEN = "#009E73"
+YELLOW = "#F0E442"
+BLUE = "#0072B2"
+VERMILLION = "#D55E00"
+PURPLE = "#CC79A7"
+GREY = "#8C8C8C"
+LIGHT = "#D9D9D9"
+INK = "#222222"  # text
+MUTED = "#5A5A5A"  # subtitles, source lines, annotations
+
+OUTCOME_COLOURS = {
+    "adopted": GREEN,
+    "vetoed": VERMILLION,
+    "failed": ORANGE,
+    "withdrawn": SKY,
+    "no_agreement": PURPLE,
+}
+OUTCOME_HATCHES = {
+    "adopted": "",
+    "vetoed": "xx",
+    "failed": "//",
+    "withdrawn": "..",
+    "no_agreement": "\\\\",
+}
+OUTCOME_LABELS = {
+    "adopted": "Adopted",
+    "vetoed": "Vetoed",
+    "failed": "Failed (too few votes)",
+    "withdrawn": "Withdrawn",
+    "no_agreement": "No agreement",
+}
+VOTE_COLOURS = {"yes": BLUE, "abstain": LIGHT, "no": VERMILLION}
+VOTE_HATCHES = {"yes": "", "abstain": "//", "no": "xx"}
+VOTE_TEXT = {"yes": "white", "abstain": INK, "no": "white"}  # label colour on each fill
+
+# Ordered options: a light-to-dark ramp (Paul Tol's "YlOrBr" sequential), so order reads as
+# lightness in colour and in greyscale. Unordered options: qualitative, kept apart by labels.
+ORDERED_RAMP = ("#FFF7BC", "#FEE391", "#FEC44F", "#FB9A29", "#EC7014", "#CC4C02", "#8C2D04")
+QUALITATIVE = (SKY, ORANGE, GREEN, PURPLE, YELLOW, BLUE, VERMILLION, GREY)
+
+SERIES = {"adopted": GREEN, "viable": BLUE}  # grid charts: one line per probability
+SERIES_MARKERS = {"adopted": "o", "viable": "s"}
+SERIES_STYLES = {"adopted": "-", "viable": "--"}
+
+RC = {
+    "font.family": "DejaVu Sans",
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "axes.edgecolor": MUTED,
+    "axes.labelcolor": INK,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "xtick.color": MUTED,
+    "ytick.color": MUTED,
+    "xtick.labelcolor": INK,
+    "ytick.labelcolor": INK,
+    "text.color": INK,
+    "hatch.linewidth": 0.6,
+    "hatch.color": "#FFFFFF",
+    "legend.frameon": False,
+    "svg.fonttype": "none",  # SVG text stays text (searchable, editable)
+    "pdf.fonttype": 42,  # embed TrueType, not Type 3
+}
+
+TITLE_IN = 0.95  # inches above the plotting area for title and subtitle
+SOURCE_IN = 0.42  # inches below it for the source line
+NOTE_IN = 0.40  # extra inches for a one-line reading (briefing pages)
+
+
+def ramp(n: int) -> list[str]:
+    """``n`` colours light to dark from the ordered ramp (evenly spread over it)."""
+    if n <= 1:
+        return [ORDERED_RAMP[3]]
+    step = (len(ORDERED_RAMP) - 1) / (n - 1)
+    return [ORDERED_RAMP[round(i * step)] for i in range(n)]
+
+
+def qualitative(n: int) -> list[str]:
+    """``n`` qualitative colours (cycling when more options than colours)."""
+    return [QUALITATIVE[i % len(QUALITATIVE)] for i in range(n)]
+
+
+def text_on(colour: str) -> str:
+    """Black or white, whichever reads better on ``colour`` (by relative luminance)."""
+    r, g, b = mpl.colors.to_rgb(colour)
+    lum = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return INK if lum > 0.45 else "white"
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What every chart says around its plot: the finding, what was run, where it came from."""
+
+    title: str
+    subtitle: str
+    source: str
+    note: str | None = None  # a one-line reading under the chart (briefing pages)
+
+
+def figure(frame: Frame, size: Sequence[float] = SLIDE) -> Figure:
+    """A new figure in the house style with the frame drawn and the plotting area reserved.
+
+    Axes added afterwards are laid out (constrained layout) inside the area left between
+    the title block and the source line, so labels never run into either."""
+    with mpl.rc_context(RC):
+        fig = Figure(figsize=tuple(size), dpi=100)
+    fig.set_facecolor("white")
+    w, h = fig.get_size_inches()
+    top = 1 - TITLE_IN / h
+    bottom = (SOURCE_IN + (NOTE_IN if frame.note else 0)) / h
+    fig.set_layout_engine(
+        ConstrainedLayoutEngine(rect=(0.0, bottom, 1.0, top - bottom), w_pad=0.06, h_pad=0.06)
+    )
+    left = 0.3 / w
+    fig.text(left, 1 - 0.16 / h, frame.title, ha="left", va="top", fontsize=15,
+             fontweight="bold", color=INK, wrap=True)  # fmt: skip
+    fig.text(left, 1 - 0.55 / h, frame.subtitle, ha="left", va="top", fontsize=10, color=MUTED)
+    if frame.note:
+        fig.text(left, (SOURCE_IN + 0.12) / h, frame.note, ha="left", va="bottom", fontsize=10.5,
+                 color=INK, style="italic", wrap=True)  # fmt: skip
+    chars = int((w - 2 * 0.3) * 72 / (7 * 0.52))  # DejaVu Sans at 7 pt: ~0.52 em per character
+    fig.text(left, 0.1 / h, textwrap.fill(frame.source, chars), ha="left", va="bottom", fontsize=7,
+             color=MUTED, linespacing=1.25)  # fmt: skip
+    return fig
+
+
+def style_axes(ax: object) -> None:
+    """House defaults for one axes (light grid behind the data)."""
+    ax.set_axisbelow(True)  # type: ignore[attr-defined]
+    ax.grid(axis="x", color="#E6E6E6", linewidth=0.8)  # type: ignore[attr-defined]
+
+
+def apply_rc() -> mpl.rc_context:
+    """A context in which axes and artists pick up the house rcParams."""
+    return mpl.rc_context(RC)
+
+
+# --- how numbers are written (titles, labels and briefing sentences share these) -------------
+
+
+def pct(p: float | None) -> str:
+    """A probability as a percentage: exact ``0%``/``100%`` only when it is exactly 0 or 1,
+    else one decimal, with ``<0.1%``/``>99.9%`` rather than rounding to a certainty."""
+    if p is None:
+        return "n/a"
+    if p <= 0:
+        return "0%"
+    if p >= 1:
+        return "100%"
+    v = 100 * p
+    if v < 0.05:
+        return "<0.1%"
+    if v >= 99.95:
+        return ">99.9%"
+    return f"{v:.1f}%"
+
+
+def ci(s: dict) -> str:
+    """The 95% interval of a summary probability ``{p, low, high}``: ``"81.0–85.0%"``."""
+    return f"{100 * s['low']:.1f}–{100 * s['high']:.1f}%"
+
+
+def num(x: float | None) -> str:
+    """A count of troops or runs: whole, with thousands separators (``n/a`` when missing)."""
+    return "n/a" if x is None else f"{x:,.0f}"
+
+
+def option_label(option: str) -> str:
+    """An option id as words: ``all_necessary_measures`` -> ``all necessary measures``."""
+    return option.replace("_", " ")
