@@ -161,6 +161,84 @@ def cmd_deu(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    import shlex
+
+    from sim.sensitivity import SensitivityConfig, render, run
+    from sim.sweep import SweepInterrupted
+
+    argv = sys.argv[1:] if args.argv is None else args.argv
+    command = shlex.join(["stabsim", *argv])
+    cfg = SensitivityConfig(
+        scenario=_scenario_path(args.scenario), params=args.params, method=args.method,
+        base_runs=args.base_runs, replicates=args.replicates, swing_runs=args.swing_runs,
+        clause=args.clause, seed=args.seed, sets=args.set, protocol=args.protocol,
+        out=Path(args.out) if args.out else None, workers=args.workers,
+        scheduler=args.scheduler, dask_local=args.dask_local, resume=args.resume,
+        force=args.force, progress="none" if args.quiet else "auto", command=command,
+    )  # fmt: skip
+    try:
+        report = run(cfg)
+    except SweepInterrupted as exc:
+        again = command if "--resume" in argv else f"{command} --resume"
+        print(f"stabsim: {exc}; to complete it run:\n  {again}", file=sys.stderr)
+        return 130
+    if report.status != "complete" and not args.quiet:
+        rate = report.ran / report.seconds if report.seconds > 0 else 0.0
+        print(f"{report.ran:,} runs in {report.seconds:.1f} s ({rate:,.0f} runs/s, "
+              f"{report.backend})", file=sys.stderr)  # fmt: skip
+    if report.result is not None:
+        print(render(report.result, top=args.top))
+    charts = ""
+    if not args.no_charts and report.result is not None:
+        from sim.whatif_charts import available, save_sensitivity_charts
+
+        if available():
+            saved = save_sensitivity_charts(report.result, report.out)
+            charts = ", " + ", ".join(p.name for p in saved)
+        else:
+            print("stabsim: charts skipped: this checkout has no sim/style.py", file=sys.stderr)
+    print(f"\nwrote {report.out}/points.parquet, sensitivity.json, manifest.json{charts}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from sim.compare import compare, read_side, render, sentences
+    from sim.sweep import _write_json
+
+    a = read_side(Path(args.dir_a), args.point_a)
+    b = read_side(Path(args.dir_b), args.point_b)
+    result = compare(a, b, pairing=not args.unpaired)
+    lines = sentences(result, {**a.names, **b.names}, args.label)
+    result["sentences"] = lines
+    if args.json:
+        print(_json.dumps(result, indent=2))
+    else:
+        print(render(result, lines, top=args.top, everything=args.all))
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        _write_json(out / "compare.json", result)
+        from sim.whatif_charts import available, save_compare_chart
+
+        chart = save_compare_chart(result, out, label=args.label).name if available() else ""
+        if not args.json:
+            print(f"\nwrote {out}/compare.json" + (f", {chart}" if chart else ""))
+    return 0
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from sim.discover import discover, render
+
+    result = discover(Path(args.dir), args.target, depth=args.depth, top=args.rules)
+    print(_json.dumps(result, indent=2) if args.json else render(result))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stabsim",
@@ -237,6 +315,60 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="first seed (default 1)")
     p.add_argument("--csv", help="write the per-issue table here (one file per protocol)")
     p.set_defaults(func=cmd_deu)
+
+    p = sub.add_parser(
+        "sensitivity", help="which parameters decide the outcome: Sobol' or Morris, and swings"
+    )
+    p.add_argument("scenario", nargs="?", help="scenario file (default: the bundled Gaza case)")
+    p.add_argument("--params", action="append", default=[], metavar="PATH[=LOW:HIGH]",
+                   help="a parameter or pattern (actors.*.salience.*), repeatable; default range: "
+                   "its distribution's support or +-50%% of its value")  # fmt: skip
+    p.add_argument("--method", default="sobol", help="sobol (default) or morris")
+    p.add_argument("--base-runs", type=int, default=256,
+                   help="Sobol' base samples N (N(D+2) points; a power of two) or Morris "
+                   "trajectories (N(D+1) points); default 256")  # fmt: skip
+    p.add_argument("--replicates", type=int, default=8,
+                   help="runs per point, same seeds at every point (default 8)")  # fmt: skip
+    p.add_argument("--swing-runs", type=int, default=200,
+                   help="runs per end of each one-at-a-time swing (default 200; 0: none)")  # fmt: skip
+    p.add_argument("--clause", help="also analyse P(each option of this clause)")
+    p.add_argument("--seed", type=int, default=1, help="seed (default 1)")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                   help="fix a scenario parameter first, as in stabsim sweep")  # fmt: skip
+    p.add_argument("--protocol", help="negotiation protocol (default: the scenario's)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default results/<scenario>-sensitivity)")
+    p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on an existing Dask cluster")
+    p.add_argument("--dask-local", type=int, metavar="K", help="run on a new local Dask cluster")
+    p.add_argument("--resume", action="store_true", help="complete an interrupted analysis")
+    p.add_argument("--force", action="store_true", help="replace a different analysis in --out")
+    p.add_argument("--top", type=int, default=10, help="parameters shown per output (default 10)")
+    p.add_argument("--no-charts", action="store_true", help="do not write the PNG charts")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_sensitivity, argv=None)
+
+    p = sub.add_parser("compare", help="what changes between two sweeps, with 95%% intervals")
+    p.add_argument("dir_a", metavar="DIR_A", help="the baseline sweep")
+    p.add_argument("dir_b", metavar="DIR_B", help="the what-if sweep")
+    p.add_argument("--point-a", type=int, default=0, help="grid point of DIR_A (default 0)")
+    p.add_argument("--point-b", type=int, default=0, help="grid point of DIR_B (default 0)")
+    p.add_argument("--label", help='what B changes, for the sentences ("With the UAE sending 2,000 troops")')
+    p.add_argument("--unpaired", action="store_true", help="unpaired intervals even if runs pair")
+    p.add_argument("--all", action="store_true", help="list every item, not only significant ones")
+    p.add_argument("--top", type=int, default=20, help="significant items listed (default 20)")
+    p.add_argument("--out", metavar="DIR", help="write compare.json and compare.png here")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("discover", help="conditions under which an outcome is most likely")
+    p.add_argument("dir", metavar="DIR", help="a sweep's output folder")
+    p.add_argument("--target", required=True,
+                   help="adopted, vetoed, failed, withdrawn, no_agreement, viable, "
+                   "adopted_and_viable or joined.<contributor>")  # fmt: skip
+    p.add_argument("--depth", type=int, default=3, help="conditions per rule at most (default 3)")
+    p.add_argument("--rules", type=int, default=3, help="rules listed (default 3)")
+    p.add_argument("--json", action="store_true", help="print the rules as JSON")
+    p.set_defaults(func=cmd_discover)
     return parser
 
 

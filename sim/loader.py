@@ -241,10 +241,10 @@ class _Checker:
             self.actor(f"council.members[{i}]", m)
         for i, v in enumerate(c.veto):
             if v not in c.members:
-                self.add(f"council.veto[{i}]", f"veto holder '{v}' is not a Council member")
+                self.add(f"council.veto[{i}]", f"veto holder {v!r} is not a Council member")
         if c.penholder not in c.members:
             self.add(
-                "council.penholder", f"the penholder must sit on the Council, got '{c.penholder}'"
+                "council.penholder", f"the penholder must sit on the Council, got {c.penholder!r}"
             )
         if c.votes_needed > len(set(c.members)):
             self.add(

@@ -479,19 +479,26 @@ def dask_backend(scheduler: str | None = None, local_workers: int | None = None)
 
 
 def execute(
-    plan: Plan, todo: Iterable[Chunk], backend: Backend, on_done: Callable[[ChunkOutput], None]
+    plan: Any,
+    todo: Iterable[Any],
+    backend: Backend,
+    on_done: Callable[[Any], None],
+    task: Callable[[Any, Any], Any] | None = None,
 ) -> None:
-    """Run chunks on the backend, at most two per slot in flight, calling ``on_done`` for each
-    as it completes. Ctrl-C cancels what has not started and lets running chunks finish."""
-    pending: dict[Future, Chunk] = {}
-    queue: Iterator[Chunk] = iter(todo)
+    """Run ``task(plan, chunk)`` for every chunk on the backend, at most two per slot in flight,
+    calling ``on_done`` with each result as it completes (``task``, by default
+    :func:`run_chunk`, must be a module-level function so process pools and Dask can send it).
+    Ctrl-C cancels what has not started and lets running chunks finish."""
+    task = task or run_chunk
+    pending: dict[Future, Any] = {}
+    queue: Iterator[Any] = iter(todo)
     try:
         while True:
             while len(pending) < 2 * backend.slots:
                 chunk = next(queue, None)
                 if chunk is None:
                     break
-                pending[backend.executor.submit(run_chunk, plan, chunk)] = chunk
+                pending[backend.executor.submit(task, plan, chunk)] = chunk
             if not pending:
                 return
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -548,29 +555,37 @@ def versions() -> dict[str, str]:
     return out
 
 
-def clear_outputs(out: Path) -> None:
+def clear_outputs(out: Path, own: tuple[str, ...] = OWN_FILES) -> None:
     """Remove this sweep's own files (never anything else in the folder)."""
     shutil.rmtree(out / "parts", ignore_errors=True)
-    for name in OWN_FILES:
+    for name in own:
         for p in (out / name, out / f".tmp-{name}"):
             p.unlink(missing_ok=True)
 
 
-def check_out(out: Path, identity: dict[str, Any], resume: bool, force: bool) -> str:
+def check_out(
+    out: Path,
+    identity: dict[str, Any],
+    resume: bool,
+    force: bool,
+    own: tuple[str, ...] = OWN_FILES,
+    what: str = "sweep",
+) -> str:
     """Decide what to do with the output folder: ``"fresh"``, ``"resume"`` or ``"complete"``.
 
     A folder holding another sweep, or files that are not a sweep, is refused without
-    ``--force``; the same sweep is continued only with ``--resume``."""
+    ``--force``; the same sweep is continued only with ``--resume``. ``own`` and ``what`` let
+    other seeded designs (``stabsim sensitivity``) share these rules."""
     manifest = out / "manifest.json"
     if not out.exists() or not any(out.iterdir()):
         return "fresh"
     if not manifest.exists():
         if force:
-            clear_outputs(out)
+            clear_outputs(out, own)
             return "fresh"
         raise SweepError(
-            f"{out} is not empty and holds no stabsim sweep; choose another --out "
-            "or add --force (only the sweep's own files are replaced)"
+            f"{out} is not empty and holds no stabsim {what}; choose another --out "
+            f"or add --force (only the {what}'s own files are replaced)"
         )
     try:
         old = json.loads(manifest.read_text())
@@ -579,23 +594,23 @@ def check_out(out: Path, identity: dict[str, Any], resume: bool, force: bool) ->
         old, old_identity = {}, {}
     if old_identity != identity:
         if force:
-            clear_outputs(out)
+            clear_outputs(out, own)
             return "fresh"
         differ = [k for k in identity if old_identity.get(k) != identity[k]] or ["manifest"]
         raise SweepError(
-            f"{out} holds a different sweep (differs in {', '.join(differ)}); "
+            f"{out} holds a different {what} (differs in {', '.join(differ)}); "
             "choose another --out or add --force to replace it"
         )
     if force:
-        clear_outputs(out)
+        clear_outputs(out, own)
         return "fresh"
     status = old.get("status")
     if resume:
         return "complete" if status == "complete" else "resume"
     if status == "complete":
-        raise SweepError(f"{out} already holds this sweep, complete; add --force to run it again")
+        raise SweepError(f"{out} already holds this {what}, complete; add --force to run it again")
     raise SweepError(
-        f"{out} holds this sweep, unfinished; add --resume to complete it or --force to start over"
+        f"{out} holds this {what}, unfinished; add --resume to complete it or --force to start over"
     )
 
 

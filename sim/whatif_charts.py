@@ -1,0 +1,198 @@
+"""Charts of the what-if analysis in the house style (:mod:`sim.style`): the tornado of
+one-at-a-time swings, Sobol' total indices (or Morris mu*) with intervals, and the largest
+changes between two sweeps with their intervals.
+
+Every function returns a ``matplotlib.figure.Figure`` built without pyplot; titles state the
+finding, computed from the numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from sim.errors import StabsimError
+
+try:  # the house style arrives with the charts issue (sim/style.py); until then, no charts
+    from sim import style
+except ImportError:  # pragma: no cover - only before sim/style.py is merged
+    style = None  # type: ignore[assignment]
+
+
+class ChartsUnavailable(StabsimError):
+    """The house style (sim/style.py) is not installed in this checkout."""
+
+
+def available() -> bool:
+    return style is not None
+
+
+def _need_style() -> None:
+    if style is None:
+        raise ChartsUnavailable("charts need sim/style.py (the briefing charts); add --no-charts")
+
+
+LABELS = {
+    "adopted": "P(adopted)",
+    "vetoed": "P(vetoed)",
+    "viable": "P(viable force)",
+    "delivered_troops": "expected delivered troops",
+}
+
+
+def _label(name: str) -> str:
+    if name in LABELS:
+        return LABELS[name]
+    if name.startswith("option."):
+        _, clause, option = name.split(".", 2)
+        return f"P({clause} = {style.option_label(option)})"
+    return name
+
+
+def _subtitle(result: dict[str, Any]) -> str:
+    return (
+        f"{result['scenario']}: {result['method']} over {len(result['params'])} parameters, "
+        f"{result['points']:,} points x {result['replicates']} runs, seed {result['seed']}"
+    )
+
+
+def _source(result: dict[str, Any]) -> str:
+    return (
+        "stabsim sensitivity; intervals: 95% bootstrap (SALib); swings: "
+        f"{result['swing_runs']} runs per end with common seeds"
+    )
+
+
+def _is_count(output: str) -> bool:
+    return output == "delivered_troops"
+
+
+def tornado(result: dict[str, Any], output: str = "adopted", top: int = 10) -> Figure:
+    """Horizontal bars: each parameter's change in ``output`` at its low and high end against
+    the baseline, largest swing on top."""
+    sw = result["swings"][output]
+    rows = sw["params"][:top][::-1]
+    scale = 1.0 if _is_count(output) else 100.0
+    unit = "troops" if _is_count(output) else "points"
+    lead = sw["params"][0] if sw["params"] else None
+    if lead and max(abs(lead["change_low"]), abs(lead["change_high"])) > 0:
+        big = max(lead["change_low"], lead["change_high"], key=abs) * scale
+        title = f"{lead['path']} moves {_label(output)} most: up to {big:+,.0f} {unit}"
+    else:
+        title = f"No single parameter moves {_label(output)} on its own"
+    base = sw["baseline"] * scale
+    frame = style.Frame(
+        title,
+        _subtitle(result) + f"; baseline {base:,.1f}" + ("" if scale == 1 else "%"),
+        _source(result),
+    )
+    fig = style.figure(frame)
+    with style.apply_rc():
+        ax = fig.add_subplot()
+        y = range(len(rows))
+        lows = [r["change_low"] * scale for r in rows]
+        highs = [r["change_high"] * scale for r in rows]
+        ax.barh(y, lows, color=style.SKY, label="parameter at its low end")
+        ax.barh(y, highs, color=style.BLUE, hatch="//", label="parameter at its high end")
+        ax.set_yticks(list(y), [f"{r['path']}\n{r['low']:g} to {r['high']:g}" for r in rows],
+                      fontsize=8)  # fmt: skip
+        ax.axvline(0, color=style.MUTED, linewidth=0.8)
+        ax.set_xlabel(f"change in {_label(output)} from the baseline ({unit})")
+        style.style_axes(ax)
+        ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
+def indices(result: dict[str, Any], output: str = "adopted", top: int = 10) -> Figure:
+    """Sobol' total (and first-order) indices with 95% intervals, or Morris mu*, sorted."""
+    block = result["indices"][output]["indices"]
+    order = result["ranking"][output][:top][::-1]
+    sobol = result["method"] == "sobol"
+    key = "ST" if sobol else "mu_star"
+    vals = [block[p][key] or 0.0 for p in order]
+    lows = [block[p][f"{key}_ci"]["low"] for p in order]
+    highs = [block[p][f"{key}_ci"]["high"] for p in order]
+    err = [[max(0.0, v - (lo if lo is not None else v)) for v, lo in zip(vals, lows, strict=True)],
+           [max(0.0, (hi if hi is not None else v) - v) for v, hi in zip(vals, highs, strict=True)]]  # fmt: skip
+    name = "total Sobol' index" if sobol else "Morris mu*"
+    if result["indices"][output]["constant"]:
+        title = f"{_label(output)} does not vary over the design"
+    else:
+        title = f"{order[-1]} explains most of the variation in {_label(output)}" if sobol else (
+            f"{order[-1]} has the largest elementary effect on {_label(output)}")  # fmt: skip
+    fig = style.figure(style.Frame(title, _subtitle(result), _source(result)))
+    with style.apply_rc():
+        ax = fig.add_subplot()
+        y = list(range(len(order)))
+        ax.barh(y, vals, xerr=err, color=style.BLUE, ecolor=style.INK, capsize=3, label=name)
+        if sobol:
+            s1 = [block[p]["S1"] or 0.0 for p in order]
+            ax.scatter(s1, y, marker="D", color=style.ORANGE, zorder=3, label="first-order S1")
+        ax.set_yticks(y, order, fontsize=8)
+        ax.axvline(0, color=style.MUTED, linewidth=0.8)
+        ax.set_xlabel(f"{name} for {_label(output)} (bars: 95% interval)")
+        style.style_axes(ax)
+        ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
+def changes(result: dict[str, Any], top: int = 12, label: str | None = None) -> Figure:
+    """The largest changes between two sweeps as points with 95% intervals; flagged ones dark."""
+    from sim.compare import what_changed
+
+    rows = [r for r in result["changes"] if r["change"] is not None][:top][::-1]
+    head = label or what_changed(result["a"], result["b"])
+    sig = [r for r in rows if r["significant"]]
+    if sig:
+        r = max(sig, key=lambda r: abs(r["change"]))
+        title = f"{head}: {r['key']} moves {100 * r['change']:+.0f} points"
+    else:
+        title = f"{head}: nothing changes beyond noise"
+    a, b = result["a"], result["b"]
+    frame = style.Frame(
+        title,
+        f"A: {a['dir']} ({a['runs']:,} runs, seed {a['seed']})  vs  "
+        f"B: {b['dir']} ({b['runs']:,} runs, seed {b['seed']})",
+        f"stabsim compare; 95% intervals: {result['interval']}",
+    )
+    fig = style.figure(frame)
+    with style.apply_rc():
+        ax = fig.add_subplot()
+        y = list(range(len(rows)))
+        for i, r in enumerate(rows):
+            c = style.VERMILLION if r["change"] < 0 else style.BLUE
+            colour = c if r["significant"] else style.GREY
+            ax.errorbar(100 * r["change"], i, xerr=[[100 * (r["change"] - r["low"])],
+                        [100 * (r["high"] - r["change"])]], fmt="o", color=colour, capsize=3)  # fmt: skip
+        ax.set_yticks(y, [r["key"] for r in rows], fontsize=8)
+        ax.axvline(0, color=style.MUTED, linewidth=0.8)
+        ax.set_xlabel("change B - A (percentage points); grey: interval includes 0")
+        style.style_axes(ax)
+    return fig
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    """Write a PNG under a temporary name, then rename (never a half-written chart)."""
+    tmp = path.with_name(f".tmp-{path.name}")
+    fig.savefig(tmp, dpi=style.DPI, format="png")
+    tmp.replace(path)
+    return path
+
+
+def save_sensitivity_charts(result: dict[str, Any], out: Path) -> list[Path]:
+    """``tornado-<output>.png`` and ``indices-<output>.png`` for adoption and viability."""
+    _need_style()
+    paths = []
+    for output in ("adopted", "viable"):
+        if result.get("swings"):
+            paths.append(_save(tornado(result, output), Path(out) / f"tornado-{output}.png"))
+        paths.append(_save(indices(result, output), Path(out) / f"indices-{output}.png"))
+    return paths
+
+
+def save_compare_chart(result: dict[str, Any], out: Path, label: str | None = None) -> Path:
+    """``compare.png``: the largest changes with their intervals."""
+    _need_style()
+    return _save(changes(result, label=label), Path(out) / "compare.png")
