@@ -9,6 +9,11 @@ Rules:
   reading; the HTML holds the same, with the images embedded as base64 (no external file).
 - Charts with nothing to show (no paths recorded, no grid, no adopted text) are left out of
   the pack and the cover says why; ``charts/`` still gets every chart that has data.
+- What-if results (:mod:`sim.whatif_pack`: sensitivity, compare, discover) are further
+  :class:`Section` s: their sentences join the cover under their own heading (numbers looked up
+  in ``sensitivity.json``, ``compare.json`` or ``discover-<target>.json`` the same way) and
+  their charts follow the sweep's, one per page. A cover too long for one page continues on
+  the next, and the contents count those pages.
 """
 
 from __future__ import annotations
@@ -16,12 +21,13 @@ from __future__ import annotations
 import base64
 import html
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
 
 from sim import charts, style
 from sim.charts import ReportError, SweepResults, load_results
@@ -59,6 +65,7 @@ class Finding:
 
     text: str = ""
     numbers: list[tuple[str, str]] = field(default_factory=list)  # (path a/b/0/c, kind)
+    source: str = "summary.json"  # the results file the paths point into
 
 
 def lookup(summary: dict[str, Any], path: str) -> Any:
@@ -73,7 +80,10 @@ def lookup(summary: dict[str, Any], path: str) -> Any:
 def resolve(summary: dict[str, Any], path: str, kind: str) -> str:
     """The summary value at ``path`` as a sentence prints it: ``pct`` a probability, ``ci`` the
     interval of a probability object, ``level`` the confidence level, ``num`` troops, ``grid`` a grid value, ``raw`` the value
-    as is, ``key`` the last path part itself (an option name such as a scale value)."""
+    as is, ``key`` the last path part itself (an option name such as a scale value); for the
+    what-if sections ``idx`` an index to two decimals, ``val`` a
+    parameter value (``5,000``, ``0.45``), ``pct0`` a whole percentage and ``pts``
+    signed percentage points (as ``stabsim compare`` writes them)."""
     value = lookup(summary, path)
     if kind == "key":
         return path.rsplit("/", 1)[-1]
@@ -92,15 +102,25 @@ def fmt(value: Any, kind: str) -> str:
         return f"{100 * value:.0f}%"
     if kind == "grid":
         return f"{value:.3g}"
+    if kind == "val":
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    if kind == "idx":
+        return "n/a" if value is None else f"{value:.2f}"
+    if kind == "pct0":
+        return f"{100 * value:.0f}%"
+    if kind == "pts":
+        from sim.compare import _pts
+
+        return _pts(value)
     return str(value)
 
 
 class _Writer:
     """Builds a Finding: literal words, and numbers that are looked up and recorded."""
 
-    def __init__(self, summary: dict[str, Any]):
+    def __init__(self, summary: dict[str, Any], source: str = "summary.json"):
         self.summary = summary
-        self.f = Finding()
+        self.f = Finding(source=source)
 
     def w(self, text: str) -> _Writer:
         self.f.text += text
@@ -241,6 +261,28 @@ def findings(res: SweepResults, point: int = 0) -> list[Finding]:
 
 
 @dataclass(frozen=True)
+class Page:
+    """One chart page: its file stem under ``charts/``, its title for the contents, its one-line
+    reading, and how to draw it at a size with a note."""
+
+    key: str
+    title: str
+    reading: str
+    build: Callable[[Sequence[float], str | None], Figure]
+
+
+@dataclass
+class Section:
+    """A part of the pack: a heading, its sentences on the cover, its chart pages, and the charts
+    left out with the reason."""
+
+    heading: str
+    found: list[Finding]
+    pages: list[Page] = field(default_factory=list)
+    omitted: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Pack:
     """What ``stabsim report`` wrote."""
 
@@ -248,6 +290,8 @@ class Pack:
     pdf: Path | None
     html: Path | None
     omitted: list[str]  # charts left out of the pack, with the reason
+    cover_pages: int = 1  # PDF pages before the first chart
+    sections: tuple[str, ...] = ()  # headings, in order
 
 
 def plan(res: SweepResults, point: int = 0) -> tuple[list[str], list[str]]:
@@ -277,31 +321,83 @@ def _chart(res: SweepResults, name: str, point: int, size: Sequence[float], note
     return fn(res, point=point, size=size, note=note)
 
 
-def cover(res: SweepResults, found: list[Finding], shown: list[str], omitted: list[str],
-          point: int = 0) -> Any:  # fmt: skip
-    """The PDF's first page: what was run, the key findings, the contents."""
-    frame = Frame(f"Briefing: {res.title}", charts.subtitle(res, point), charts.source(res))
-    fig = style.figure(frame, style.PAGE)
-    with style.apply_rc():
-        ax = fig.add_subplot()
-    ax.set_axis_off()
-    lines: list[tuple[str, dict[str, Any]]] = [("Key findings", {"fontsize": 13, "fontweight": "bold"})]
-    for f in found:
-        wrapped = textwrap.wrap(f.text, 130)
-        for i, line in enumerate(wrapped):
-            lines.append((("•  " if i == 0 else "    ") + line, {"fontsize": 10.5}))
-    lines.append(("", {}))
-    lines.append(("Contents", {"fontsize": 13, "fontweight": "bold"}))
-    for i, name in enumerate(shown):
-        title = _chart_title(res, name, point)
-        lines.append((f"p. {i + 2}   {name}: {title}", {"fontsize": 10}))
-    for o in omitted:
-        lines.append((f"not shown   {o}", {"fontsize": 9, "color": style.MUTED}))
-    y = 1.0
-    for text, kw in lines:
-        ax.text(0.015, y, text, va="top", ha="left", transform=ax.transAxes, **kw)
-        y -= 0.048 if kw.get("fontsize", 10) >= 13 else 0.036
-    return fig
+def sweep_section(res: SweepResults, point: int = 0) -> Section:
+    """The sweep's own findings and charts."""
+    shown, omitted = plan(res, point)
+    pages = [
+        Page(name, _chart_title(res, name, point), READINGS[name],
+             lambda size, note, name=name: _chart(res, name, point, size, note))
+        for name in shown
+    ]  # fmt: skip
+    return Section("Key findings", findings(res, point), pages, omitted)
+
+
+_HEAD = {"fontsize": 13, "fontweight": "bold"}
+_ROOM = 0.99  # of the cover's axes height
+
+
+def _cover_lines(sections: Sequence[Section], first: int) -> list[tuple[str, dict[str, Any]]]:
+    """The cover's lines: each section's heading and sentences, then the contents (chart pages
+    numbered from ``first``) and what was left out."""
+    lines: list[tuple[str, dict[str, Any]]] = []
+    for sec in sections:
+        if not sec.found:
+            continue
+        if lines:
+            lines.append(("", {}))
+        lines.append((sec.heading, _HEAD))
+        for f in sec.found:
+            for i, line in enumerate(textwrap.wrap(f.text, 130)):
+                lines.append((("•  " if i == 0 else "    ") + line, {"fontsize": 10.5}))
+    lines += [("", {}), ("Contents", _HEAD)]
+    n = first
+    for sec in sections:
+        for page in sec.pages:
+            lines.append((f"p. {n}   {page.key}: {page.title}", {"fontsize": 10}))
+            n += 1
+    for sec in sections:
+        for o in sec.omitted:
+            lines.append((f"not shown   {o}", {"fontsize": 9, "color": style.MUTED}))
+    return lines
+
+
+def _step(kw: dict[str, Any]) -> float:
+    return 0.048 if kw.get("fontsize", 10) >= 13 else 0.036
+
+
+def _paginate(lines: list[tuple[str, dict[str, Any]]]) -> list[list[tuple[str, dict[str, Any]]]]:
+    pages: list[list[tuple[str, dict[str, Any]]]] = [[]]
+    used = 0.0
+    for line in lines:
+        if used + _step(line[1]) > _ROOM and pages[-1]:
+            pages.append([])
+            used = 0.0
+        if not pages[-1] and not line[0]:
+            continue  # no blank line at the top of a page
+        pages[-1].append(line)
+        used += _step(line[1])
+    return pages
+
+
+def cover(res: SweepResults, sections: Sequence[Section], point: int = 0) -> list[Figure]:
+    """The PDF's first page(s): what was run, the key findings of every section, the contents.
+    Lines that do not fit continue on a second cover page (and the contents count it)."""
+    n_cover = len(_paginate(_cover_lines(sections, 2)))
+    pages = _paginate(_cover_lines(sections, n_cover + 1))
+    figs = []
+    for k, lines in enumerate(pages):
+        title = f"Briefing: {res.title}" + (" (continued)" if k else "")
+        frame = Frame(title, charts.subtitle(res, point), charts.source(res))
+        fig = style.figure(frame, style.PAGE)
+        with style.apply_rc():
+            ax = fig.add_subplot()
+        ax.set_axis_off()
+        y = 1.0
+        for text, kw in lines:
+            ax.text(0.015, y, text, va="top", ha="left", transform=ax.transAxes, **kw)
+            y -= _step(kw)
+        figs.append(fig)
+    return figs
 
 
 def _chart_title(res: SweepResults, name: str, point: int) -> str:
@@ -318,8 +414,12 @@ def _chart_title(res: SweepResults, name: str, point: int) -> str:
     return titles[name]()
 
 
-def report(folder: str | Path, formats: Sequence[str] = FORMATS, point: int = 0) -> Pack:
-    """Write ``charts/`` (PNG at 200 dpi and SVG) and the briefing pack into a sweep folder."""
+def report(folder: str | Path, formats: Sequence[str] = FORMATS, point: int = 0,
+           sensitivity: str | Path | None = None, compare: str | Path | None = None,
+           discover: Sequence[str] = ()) -> Pack:  # fmt: skip
+    """Write ``charts/`` (PNG at 200 dpi and SVG) and the briefing pack into a sweep folder;
+    with ``sensitivity`` (a ``stabsim sensitivity --out`` folder), ``compare`` (a ``stabsim
+    compare --out`` folder) or ``discover`` targets (run on this sweep), add their sections."""
     res = load_results(folder)
     if not 0 <= point < len(res.summary["points"]):
         raise ReportError(f"--point: expected 0 to {len(res.summary['points']) - 1}, got {point}")
@@ -327,47 +427,61 @@ def report(folder: str | Path, formats: Sequence[str] = FORMATS, point: int = 0)
     if bad:
         raise ReportError(f"--format: expected pdf, html or both, got {bad[0]}")
     folder = Path(folder)
-    shown, omitted = plan(res, point)
-    found = findings(res, point)
+    sections = [sweep_section(res, point)]
+    if sensitivity or compare or discover:
+        from sim import whatif_pack
+
+        sections += whatif_pack.sections(folder, sensitivity, compare, discover)
     written: list[Path] = []
     pngs: dict[str, bytes] = {}
-    for name in shown:
-        fig = _chart(res, name, point, style.SLIDE, None)
-        written += charts.save(fig, folder / "charts" / name)
-        pngs[name] = (folder / "charts" / f"{name}.png").read_bytes()
+    for sec in sections:
+        for page in sec.pages:
+            written += charts.save(page.build(style.SLIDE, None), folder / "charts" / page.key)
+            pngs[page.key] = (folder / "charts" / f"{page.key}.png").read_bytes()
     pdf = html_path = None
+    n_cover = 0
     if "pdf" in formats:
         pdf = folder / "briefing.pdf"
-        write_pdf(res, pdf, found, shown, omitted, point)
+        n_cover = write_pdf(res, pdf, sections, point)
     if "html" in formats:
         html_path = folder / "briefing.html"
-        html_path.write_text(write_html(res, found, shown, omitted, pngs, point), encoding="utf-8")
-    return Pack(written, pdf, html_path, omitted)
+        html_path.write_text(write_html(res, sections, pngs, point), encoding="utf-8")
+    omitted = [o for sec in sections for o in sec.omitted]
+    return Pack(written, pdf, html_path, omitted, n_cover, tuple(s.heading for s in sections))
 
 
-def write_pdf(res: SweepResults, path: Path, found: list[Finding], shown: list[str],
-              omitted: list[str], point: int = 0) -> None:  # fmt: skip
-    """Cover page, then one chart per page (A4 landscape) with its reading."""
+def write_pdf(res: SweepResults, path: Path, sections: Sequence[Section], point: int = 0) -> int:
+    """Cover page(s), then one chart per page (A4 landscape) with its reading; returns the
+    number of cover pages."""
     tmp = path.with_name(f".tmp-{path.name}")
     with style.apply_rc(), PdfPages(tmp, metadata={"Title": f"Briefing: {res.title}",
                                                    "Creator": "stabsim"}) as pdf:  # fmt: skip
-        pdf.savefig(cover(res, found, shown, omitted, point))
-        for name in shown:
-            pdf.savefig(_chart(res, name, point, style.PAGE, READINGS[name]))
+        figs = cover(res, sections, point)
+        for fig in figs:
+            pdf.savefig(fig)
+        for sec in sections:
+            for page in sec.pages:
+                pdf.savefig(page.build(style.PAGE, page.reading))
     tmp.replace(path)
+    return len(figs)
 
 
 CSS = """
 body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;color:#222;max-width:1040px;margin:2em auto;padding:0 1em;line-height:1.45}
-h1{font-size:1.6em;margin-bottom:.2em} .sub{color:#5a5a5a;margin-top:0}
+h1{font-size:1.6em;margin-bottom:.2em} .sub{color:#5a5a5a;margin-top:0} h2{margin-top:1.6em}
 li{margin:.35em 0} figure{margin:2.5em 0} img{width:100%;height:auto;border:1px solid #ddd}
 figcaption{font-style:italic;margin-top:.4em} .src,.omit{color:#5a5a5a;font-size:.85em}
 """
 
 
-def write_html(res: SweepResults, found: list[Finding], shown: list[str], omitted: list[str],
-               pngs: dict[str, bytes], point: int = 0) -> str:  # fmt: skip
-    """The pack as one self-contained HTML page (images inlined as base64 PNG)."""
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+def write_html(res: SweepResults, sections: Sequence[Section], pngs: dict[str, bytes],
+               point: int = 0) -> str:  # fmt: skip
+    """The pack as one self-contained HTML page (images inlined as base64 PNG): each section's
+    heading, its sentences, then its charts."""
     e = html.escape
     parts = [
         "<!DOCTYPE html>",
@@ -375,19 +489,20 @@ def write_html(res: SweepResults, found: list[Finding], shown: list[str], omitte
         f"<title>Briefing: {e(res.title)}</title><style>{CSS}</style></head><body>",
         f"<h1>Briefing: {e(res.title)}</h1>",
         f'<p class="sub">{e(charts.subtitle(res, point))}</p>',
-        "<h2>Key findings</h2><ul>",
-        *(f"<li>{e(f.text)}</li>" for f in found),
-        "</ul>",
     ]
-    for name in shown:
-        data = base64.b64encode(pngs[name]).decode("ascii")
-        title = _chart_title(res, name, point)
-        parts.append(
-            f'<figure id="{name}"><img alt="{e(name)}: {e(title)}" '
-            f'src="data:image/png;base64,{data}"><figcaption>{e(READINGS[name])}</figcaption></figure>'
-        )
-    if omitted:
-        parts.append('<p class="omit">Not shown: ' + e("; ".join(omitted)) + ".</p>")
+    for sec in sections:
+        parts.append(f'<section id="{_slug(sec.heading)}"><h2>{e(sec.heading)}</h2><ul>')
+        parts += [f"<li>{e(f.text)}</li>" for f in sec.found]
+        parts.append("</ul>")
+        for page in sec.pages:
+            data = base64.b64encode(pngs[page.key]).decode("ascii")
+            parts.append(
+                f'<figure id="{page.key}"><img alt="{e(page.key)}: {e(page.title)}" '
+                f'src="data:image/png;base64,{data}"><figcaption>{e(page.reading)}</figcaption>'
+                "</figure>"
+            )
+        if sec.omitted:
+            parts.append('<p class="omit">Not shown: ' + e("; ".join(sec.omitted)) + ".</p>")
+        parts.append("</section>")
     parts.append(f'<p class="src">{e(charts.source(res))}</p></body></html>')
     return "\n".join(parts)
-

@@ -84,12 +84,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(folder: Path, fmt: str, point: int) -> int:
+def _report(folder: Path, fmt: str, point: int, sensitivity: str | None = None,
+            compare: str | None = None, discover: Sequence[str] = ()) -> int:  # fmt: skip
     from sim.briefing import report
 
     formats = ("pdf", "html") if fmt == "both" else (fmt,)
-    pack = report(folder, formats, point)
+    pack = report(folder, formats, point, sensitivity, compare, discover)
     print(f"wrote {len(pack.charts)} chart files in {folder}/charts/")
+    if len(pack.sections) > 1:
+        print("sections: " + "; ".join(pack.sections))
     for path in (pack.pdf, pack.html):
         if path is not None:
             print(f"briefing pack: {path}")
@@ -97,7 +100,8 @@ def _report(folder: Path, fmt: str, point: int) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    return _report(Path(args.dir), args.format, args.point)
+    return _report(Path(args.dir), args.format, args.point, args.sensitivity, args.compare,
+                   args.discover)  # fmt: skip
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -211,7 +215,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     a = read_side(Path(args.dir_a), args.point_a)
     b = read_side(Path(args.dir_b), args.point_b)
     result = compare(a, b, pairing=not args.unpaired)
-    lines = sentences(result, {**a.names, **b.names}, args.label)
+    names = {**a.names, **b.names}
+    lines = sentences(result, names, args.label)
+    result["label"] = args.label  # the briefing pack writes the same sentences from the file
+    result["names"] = names
     result["sentences"] = lines
     if args.json:
         print(_json.dumps(result, indent=2))
@@ -299,6 +306,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="briefing pack format (default both)")  # fmt: skip
     p.add_argument("--point", type=int, default=0,
                    help="grid point of the per-point charts (default 0)")  # fmt: skip
+    p.add_argument("--sensitivity", metavar="SDIR",
+                   help="add a stabsim sensitivity --out folder: ranking, tornado, indices")  # fmt: skip
+    p.add_argument("--compare", metavar="CDIR",
+                   help="add a stabsim compare --out folder: sentences, largest changes")  # fmt: skip
+    p.add_argument("--discover", action="append", default=[], metavar="TARGET",
+                   help="add the conditions under which TARGET is most likely in this sweep "
+                   "(viable, adopted, adopted_and_viable, ...; repeatable)")  # fmt: skip
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("power", help="voting power of the Council rule and empirical pivotality")

@@ -258,6 +258,20 @@ def sentence(row: dict[str, Any], names: dict[str, str]) -> str:
     )
 
 
+def briefing_rows(result: dict[str, Any], top: int = 4) -> list[int]:
+    """Indices into ``result["changes"]`` of the rows the sentences speak of: significant
+    outcome, viability, veto and joining changes; adoption and viability first, then the other
+    outcomes, vetoes, joining, largest first within each; at most ``top``."""
+
+    def rank(i: int) -> int:
+        r = result["changes"][i]
+        first = {"outcome.adopted": 0, "viable": 1}
+        return first.get(r["key"], {"outcome": 2, "veto": 3, "joins": 4}.get(r["group"], 9))
+
+    rows = [i for i, r in enumerate(result["changes"]) if r["significant"] and rank(i) < 9]
+    return sorted(rows, key=rank)[:top]  # stable: largest first within each rank
+
+
 def sentences(
     result: dict[str, Any], names: dict[str, str], label: str | None, top: int = 4
 ) -> list[str]:
@@ -265,13 +279,7 @@ def sentences(
     vetoes, then joining, largest first within each; one sentence when nothing moves beyond
     noise."""
     head = label or what_changed(result["a"], result["b"])
-
-    def rank(r: dict[str, Any]) -> int:
-        first = {"outcome.adopted": 0, "viable": 1}
-        return first.get(r["key"], {"outcome": 2, "veto": 3, "joins": 4}.get(r["group"], 9))
-
-    rows = [r for r in result["changes"] if r["significant"] and rank(r) < 9]
-    rows = sorted(rows, key=rank)[:top]  # stable: largest first within each rank
+    rows = [result["changes"][i] for i in briefing_rows(result, top)]
     if not rows:
         return [f"{head}, no outcome, veto or contribution changes beyond noise "
                 f"(every 95% interval includes zero)."]  # fmt: skip

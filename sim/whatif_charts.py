@@ -8,6 +8,7 @@ finding, computed from the numbers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,8 @@ def _is_count(output: str) -> bool:
     return output == "delivered_troops"
 
 
-def tornado(result: dict[str, Any], output: str = "adopted", top: int = 10) -> Figure:
+def tornado(result: dict[str, Any], output: str = "adopted", top: int = 10,
+            size: Sequence[float] | None = None, note: str | None = None) -> Figure:  # fmt: skip
     """Horizontal bars: each parameter's change in ``output`` at its low and high end against
     the baseline, largest swing on top."""
     sw = result["swings"][output]
@@ -87,8 +89,9 @@ def tornado(result: dict[str, Any], output: str = "adopted", top: int = 10) -> F
         title,
         _subtitle(result) + f"; baseline {base:,.1f}" + ("" if scale == 1 else "%"),
         _source(result),
+        note,
     )
-    fig = style.figure(frame)
+    fig = style.figure(frame, size or style.SLIDE)
     with style.apply_rc():
         ax = fig.add_subplot()
         y = range(len(rows))
@@ -105,7 +108,8 @@ def tornado(result: dict[str, Any], output: str = "adopted", top: int = 10) -> F
     return fig
 
 
-def indices(result: dict[str, Any], output: str = "adopted", top: int = 10) -> Figure:
+def indices(result: dict[str, Any], output: str = "adopted", top: int = 10,
+            size: Sequence[float] | None = None, note: str | None = None) -> Figure:  # fmt: skip
     """Sobol' total (and first-order) indices with 95% intervals, or Morris mu*, sorted."""
     block = result["indices"][output]["indices"]
     order = result["ranking"][output][:top][::-1]
@@ -122,7 +126,8 @@ def indices(result: dict[str, Any], output: str = "adopted", top: int = 10) -> F
     else:
         title = f"{order[-1]} explains most of the variation in {_label(output)}" if sobol else (
             f"{order[-1]} has the largest elementary effect on {_label(output)}")  # fmt: skip
-    fig = style.figure(style.Frame(title, _subtitle(result), _source(result)))
+    fig = style.figure(style.Frame(title, _subtitle(result), _source(result), note),
+                       size or style.SLIDE)  # fmt: skip
     with style.apply_rc():
         ax = fig.add_subplot()
         y = list(range(len(order)))
@@ -138,12 +143,13 @@ def indices(result: dict[str, Any], output: str = "adopted", top: int = 10) -> F
     return fig
 
 
-def changes(result: dict[str, Any], top: int = 12, label: str | None = None) -> Figure:
+def changes(result: dict[str, Any], top: int = 12, label: str | None = None,
+            size: Sequence[float] | None = None, note: str | None = None) -> Figure:  # fmt: skip
     """The largest changes between two sweeps as points with 95% intervals; flagged ones dark."""
     from sim.compare import what_changed
 
     rows = [r for r in result["changes"] if r["change"] is not None][:top][::-1]
-    head = label or what_changed(result["a"], result["b"])
+    head = label or result.get("label") or what_changed(result["a"], result["b"])
     sig = [r for r in rows if r["significant"]]
     if sig:
         r = max(sig, key=lambda r: abs(r["change"]))
@@ -156,8 +162,9 @@ def changes(result: dict[str, Any], top: int = 12, label: str | None = None) -> 
         f"A: {a['dir']} ({a['runs']:,} runs, seed {a['seed']})  vs  "
         f"B: {b['dir']} ({b['runs']:,} runs, seed {b['seed']})",
         f"stabsim compare; 95% intervals: {result['interval']}",
+        note,
     )
-    fig = style.figure(frame)
+    fig = style.figure(frame, size or style.SLIDE)
     with style.apply_rc():
         ax = fig.add_subplot()
         y = list(range(len(rows)))
@@ -169,6 +176,50 @@ def changes(result: dict[str, Any], top: int = 12, label: str | None = None) -> 
         ax.set_yticks(y, [r["key"] for r in rows], fontsize=8)
         ax.axvline(0, color=style.MUTED, linewidth=0.8)
         ax.set_xlabel("change B - A (percentage points); grey: interval includes 0")
+        style.style_axes(ax)
+    return fig
+
+
+def rules(result: dict[str, Any], size: Sequence[float] | None = None,
+          note: str | None = None) -> Figure:  # fmt: skip
+    """Scenario discovery's rules (``sim.discover``) as bars of density against the base rate,
+    densest on top, each labelled with its conditions and its coverage."""
+    from sim.discover import describe_target
+
+    target = describe_target(result["target"])
+    rows = result["rules"][::-1]
+    base = 100 * result["base_rate"]
+    if rows:
+        best = result["rules"][0]
+        n = len(best["conditions"])
+        title = (f"{target[0].upper()}{target[1:]} in {100 * best['density']:.0f}% of runs when "
+                 f"{n} condition{'s' if n > 1 else ''} hold, against {base:.0f}% overall")  # fmt: skip
+    else:
+        title = f"No condition makes {target} more likely than its {base:.0f}% base rate"
+    frame = style.Frame(
+        title,
+        f"{result['dir']}: {result['runs']:,} runs, {len(result['features'])} sampled "
+        f"parameter(s); rules: leaves of a depth-{result['depth']} decision tree",
+        f"stabsim discover --target {result['target']}; {result['method']}",
+        note,
+    )
+    fig = style.figure(frame, size or style.SLIDE)
+    with style.apply_rc():
+        ax = fig.add_subplot()
+        y = list(range(len(rows)))
+        dens = [100 * r["density"] for r in rows]
+        ax.barh(y, dens, color=style.GREEN, height=0.6)
+        for i, r in enumerate(rows):
+            ax.text(dens[i] + 1, i, f"{dens[i]:.0f}%, covering {100 * r['coverage']:.0f}% of "
+                    f"such runs ({r['runs']:,} runs)", va="center", fontsize=8.5)  # fmt: skip
+        ax.axvline(base, color=style.VERMILLION, linestyle="--", linewidth=1.2)
+        ax.text(base, len(rows) - 0.45, f" base rate {base:.0f}%", color=style.VERMILLION,
+                fontsize=8.5, va="bottom")  # fmt: skip
+        ax.set_yticks(y, ["\nand ".join(r["conditions"]) for r in rows], fontsize=8)
+        ax.set_xlim(0, 135)
+        ax.set_xticks([0, 25, 50, 75, 100])
+        ax.set_ylim(-0.6, len(rows) - 0.1 if rows else 0.5)
+        ax.set_xlabel(f"share of the rule's runs with {target} (density, %)")
         style.style_axes(ax)
     return fig
 
