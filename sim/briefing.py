@@ -370,8 +370,11 @@ def _paginate(lines: list[tuple[str, dict[str, Any]]]) -> list[list[tuple[str, d
     used = 0.0
     for line in lines:
         if used + _step(line[1]) > _ROOM and pages[-1]:
-            pages.append([])
-            used = 0.0
+            carry = []  # a heading or a line ending in ":" goes with what it introduces
+            while pages[-1] and (pages[-1][-1][1] is _HEAD or pages[-1][-1][0].endswith(":")):
+                carry.insert(0, pages[-1].pop())
+            pages.append(carry)
+            used = sum(_step(kw) for _, kw in carry)
         if not pages[-1] and not line[0]:
             continue  # no blank line at the top of a page
         pages[-1].append(line)
