@@ -55,10 +55,10 @@ from sim.sweep import (
     _write_json,
     check_ids,
     check_out,
-    dask_backend,
+    choose_backend,
     default_workers,
     execute,
-    local_backend,
+    open_folder,
     parse_set,
     run_seed,
     versions,
@@ -634,19 +634,11 @@ def run(cfg: SensitivityConfig) -> SensitivityReport:
     todo_all = blocks(prep, cfg.replicates, cfg.swing_runs, size)
     todo = [b for b in todo_all if not _part(out, b).exists()]
     done = runs - sum(len(b.rows) * b.replicates for b in todo)
-    if cfg.scheduler or cfg.dask_local:
-        backend = dask_backend(cfg.scheduler, cfg.dask_local)
-    else:
-        backend = local_backend(workers if todo else 1)
+    backend = choose_backend(cfg.scheduler, cfg.dask_local, workers, bool(todo))
     try:
-        (out / "parts").mkdir(parents=True, exist_ok=True)
-        for tmp in (out / "parts").glob(".tmp-*"):
-            tmp.unlink()
         if status == "fresh":
             manifest = _manifest(cfg, prep, size, runs)
-        else:
-            manifest.setdefault("resumed", []).append({"command": cfg.command, "at": _now()})
-        _write_json(manifest_path, manifest)
+        open_folder(out, manifest_path, manifest, status, cfg.command)
         progress = Progress(runs, done, cfg.progress)
         t0 = time.perf_counter()
 

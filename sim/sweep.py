@@ -759,6 +759,29 @@ def prepare(cfg: SweepConfig) -> tuple[Plan, list[Scenario], dict[str, Any]]:
     return plan, points, identity
 
 
+def choose_backend(
+    scheduler: str | None, dask_local: int | None, workers: int, has_work: bool
+) -> Backend:
+    """A Dask cluster when one is named, else local processes (one, in-process, if nothing is
+    left to run)."""
+    if scheduler or dask_local:
+        return dask_backend(scheduler, dask_local)
+    return local_backend(workers if has_work else 1)
+
+
+def open_folder(
+    out: Path, manifest_path: Path, manifest: dict[str, Any], status: str, command: str
+) -> None:
+    """Make ``parts/``, drop temporary leftovers of a killed run, and write the manifest (on a
+    resume, with a record of the resuming command)."""
+    (out / "parts").mkdir(parents=True, exist_ok=True)
+    for tmp in (out / "parts").glob(".tmp-*"):
+        tmp.unlink()
+    if status != "fresh":
+        manifest.setdefault("resumed", []).append({"command": command, "at": _now()})
+    _write_json(manifest_path, manifest)
+
+
 def sweep(cfg: SweepConfig, backend: Backend | None = None) -> SweepReport:
     """Run (or resume) a sweep into ``cfg.out``; write runs, paths, summary and manifest.
 
@@ -787,19 +810,11 @@ def sweep(cfg: SweepConfig, backend: Backend | None = None) -> SweepReport:
     total = cfg.runs * len(points)
     done = total - sum(c.size for c in todo)
     if backend is None:  # before touching the folder: a cluster that cannot be reached leaves none
-        if cfg.scheduler or cfg.dask_local:
-            backend = dask_backend(cfg.scheduler, cfg.dask_local)
-        else:
-            backend = local_backend(workers if todo else 1)
+        backend = choose_backend(cfg.scheduler, cfg.dask_local, workers, bool(todo))
     try:
-        (out / "parts").mkdir(parents=True, exist_ok=True)
-        for tmp in (out / "parts").glob(".tmp-*"):
-            tmp.unlink()
         if status == "fresh":
             manifest = new_manifest(cfg, identity, points, chunk_size)
-        else:
-            manifest.setdefault("resumed", []).append({"command": cfg.command, "at": _now()})
-        _write_json(manifest_path, manifest)
+        open_folder(out, manifest_path, manifest, status, cfg.command)
         progress = Progress(total, done, cfg.progress)
         t0 = time.perf_counter()
 
