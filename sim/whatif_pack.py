@@ -8,7 +8,8 @@ Rules:
   discovery writes into the sweep folder first), by path, as the sweep's own findings are.
 - Sensitivity: for adoption and for a viable force, the parameters whose importance interval
   (total Sobol' index, or Morris mu*) lies wholly above zero are ranked, at most five; when none
-  does, or the output never varies over the design, the sentence says so and ranks nothing.
+  does, or the output never varies over the design, the sentence says so and ranks nothing;
+  Sobol' intervals wider than 0.5 get a note that more base runs are needed.
   One more sentence names the largest one-at-a-time swing, or says none moves the output.
   Pages: the tornado and the indices chart of each output that varies.
 - Compare: the sentences ``stabsim compare`` prints (same rows, same words), and the chart of
@@ -107,6 +108,9 @@ def sensitivity_findings(result: dict[str, Any], output: str) -> list[Finding]:
             f.w(")")
         if k < min(TOP, len(result["params"])):
             f.w("; every other parameter's interval reaches zero")
+        ci = [block["indices"][p][f"{key}_ci"] for p in clear]
+        if sobol and any((c["high"] or 0) - (c["low"] or 0) > 0.5 for c in ci):
+            f.w("; intervals this wide call for more --base-runs")
         out.append(f.w(".").done())
     else:
         p = result["ranking"][output][0]
