@@ -52,7 +52,9 @@ def main() -> None:
         r = runs_of(n)
         cells = [f"{r * per_run_2 / 60:.1f} min" + (" (measured)" if how == "measured" else "")]
         cells += [f"{r * per_run_1 / k / 60:.2f} min" for k in (16, 64)]
-        print(f"| N={n}, D={D}, R={REPLICATES}, swings {SWING} | {r:,} | " + " | ".join(cells) + " |")
+        print(
+            f"| N={n}, D={D}, R={REPLICATES}, swings {SWING} | {r:,} | " + " | ".join(cells) + " |"
+        )
     print(f"\nfull design: {full:,} runs")
 
 

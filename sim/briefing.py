@@ -206,11 +206,15 @@ def findings(res: SweepResults, point: int = 0) -> list[Finding]:
 
     # the vote
     held = {m: v for m, v in pt["votes"].items() if v["voted"]}
-    low = [m for m in sorted(held, key=lambda m: (held[m]["yes"]["p"], m)) if held[m]["yes"]["p"] < 1][:2]
+    low = [
+        m for m in sorted(held, key=lambda m: (held[m]["yes"]["p"], m)) if held[m]["yes"]["p"] < 1
+    ][:2]
     if low:
         f = _Writer(s).w("Least likely to vote yes, over the votes held: ")
         for i, m in enumerate(low):
-            f.w(", " if i else "").w(f"{res.names.get(m, m)} (yes ").v(f"{at}/votes/{m}/yes/p", "pct")
+            f.w(", " if i else "").w(f"{res.names.get(m, m)} (yes ").v(
+                f"{at}/votes/{m}/yes/p", "pct"
+            )
             f.w(", abstain ").v(f"{at}/votes/{m}/abstain/p", "pct")
             f.w(", no ").v(f"{at}/votes/{m}/no/p", "pct").w(")")
         out.append(f.w(".").done())
@@ -230,7 +234,11 @@ def findings(res: SweepResults, point: int = 0) -> list[Finding]:
         if pt["coalitions"]:
             c = pt["coalitions"][0]
             names = ", ".join(res.names.get(a, a) for a in c["members"])
-            f = _Writer(s).w(f"Most likely coalition: {names}, in ").v(f"{at}/coalitions/0/p", "pct")
+            f = (
+                _Writer(s)
+                .w(f"Most likely coalition: {names}, in ")
+                .v(f"{at}/coalitions/0/p", "pct")
+            )
             out.append(f.w(" of runs.").done())
         else:
             out.append(Finding("No contributor commits troops in any run."))
@@ -244,7 +252,11 @@ def findings(res: SweepResults, point: int = 0) -> list[Finding]:
             ps = [lookup(s, f"points/{i}/{key}/p") or 0 for i in range(len(pts))]
             lo, hi = ps.index(min(ps)), ps.index(max(ps))
             if style.pct(ps[lo]) == style.pct(ps[hi]):
-                f = _Writer(s).w(f"Across the grid, {label} stays at ").v(f"points/{lo}/{key}/p", "pct")
+                f = (
+                    _Writer(s)
+                    .w(f"Across the grid, {label} stays at ")
+                    .v(f"points/{lo}/{key}/p", "pct")
+                )
                 out.append(f.w(" at every point.").done())
                 continue
             f = _Writer(s).w(f"Across the grid, {label} ranges from ")

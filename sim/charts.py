@@ -99,7 +99,11 @@ def load_results(folder: str | Path) -> SweepResults:
         summary = json.loads((folder / "summary.json").read_text())
         manifest = json.loads((folder / "manifest.json").read_text())
         runs = pq.read_table(folder / "runs.parquet")
-        paths = pq.read_table(folder / "paths.parquet") if (folder / "paths.parquet").is_file() else None
+        paths = (
+            pq.read_table(folder / "paths.parquet")
+            if (folder / "paths.parquet").is_file()
+            else None
+        )
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise ReportError(f"{folder}: cannot read the sweep: {exc}") from None
     if not isinstance(summary, dict) or not summary.get("points"):
@@ -162,7 +166,9 @@ def source(res: SweepResults, what: str = "") -> str:
     version = (m.get("versions") or {}).get("stabsim", "")
     bits = [f"Source: stabsim {version} simulation, {command}".replace("  ", " ")]
     if scen.get("file"):
-        bits.append(f"scenario {Path(scen['file']).name} (sha256 {str(scen.get('sha256', ''))[:12]})")
+        bits.append(
+            f"scenario {Path(scen['file']).name} (sha256 {str(scen.get('sha256', ''))[:12]})"
+        )
     if m.get("finished"):
         bits.append(f"finished {str(m['finished'])[:10]}")
     if what:
@@ -274,7 +280,9 @@ def texts(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLIDE
     pt = res.point(point)
     if not pt["texts"]:
         frame = _frame(res, "No text was adopted in any run", point, "", note)
-        return _empty(frame, "No draft was adopted in this sweep, so there are no texts to rank.", size)
+        return _empty(
+            frame, "No draft was adopted in this sweep, so there are no texts to rank.", size
+        )
     top = pt["texts"][:TOP_TEXTS]
     frame = _frame(res, texts_title(pt), point, "whiskers: 95% Wilson intervals", note)
     fig = style.figure(frame, size)
@@ -363,7 +371,9 @@ def clauses(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLI
     adopted = pt["outcomes"]["adopted"]["count"]
     if not adopted:
         frame = _frame(res, "No text was adopted in any run", point, "", note)
-        return _empty(frame, "No draft was adopted in this sweep, so no clause has an option to show.", size)
+        return _empty(
+            frame, "No draft was adopted in this sweep, so no clause has an option to show.", size
+        )
     frame = _frame(res, clauses_title(pt, res.clauses), point,
                    f"shares of the {adopted:,} runs with an adopted text", note)  # fmt: skip
     fig = style.figure(frame, size)
@@ -374,7 +384,11 @@ def clauses(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLI
         ys = np.arange(len(res.clauses))[::-1]
         for y, cl in zip(ys, res.clauses, strict=True):
             stats = pt["clauses"].get(cl.id, {})
-            colours = style.ramp(len(cl.options)) if cl.kind != "unordered" else style.qualitative(len(cl.options))
+            colours = (
+                style.ramp(len(cl.options))
+                if cl.kind != "unordered"
+                else style.qualitative(len(cl.options))
+            )
             left = 0.0
             small = []
             for o, colour in zip(cl.options, colours, strict=True):
@@ -435,7 +449,9 @@ def votes(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLIDE
     """Each Council member's share of yes / abstain / no over the runs with a vote; permanent
     members first, in bold, under their own heading."""
     pt = res.point(point)
-    frame = _frame(res, votes_title(pt), point, "shares of the runs in which a draft was put to the vote", note)
+    frame = _frame(
+        res, votes_title(pt), point, "shares of the runs in which a draft was put to the vote", note
+    )
     fig = style.figure(frame, size)
     members = list(pt["votes"])
     perm = [m for m in members if m in res.permanent]
@@ -542,12 +558,21 @@ def coalition(res: SweepResults, point: int = 0, size: Sequence[float] = style.S
                     continue
                 med = float(np.median(_column(runs, f"{kind}.{c}")[joined]))
                 off = 0.14 if kind == "pledged" else -0.14
-                troops.plot([spread_["p5"], spread_["p95"]], [y + off, y + off], color=style.BLUE if kind == "delivered" else style.GREY, lw=2)
-                troops.plot(med, y + off, marker=marker, ms=6, mfc=fill, mec=style.INK, ls="none", zorder=5)
+                troops.plot(
+                    [spread_["p5"], spread_["p95"]],
+                    [y + off, y + off],
+                    color=style.BLUE if kind == "delivered" else style.GREY,
+                    lw=2,
+                )
+                troops.plot(
+                    med, y + off, marker=marker, ms=6, mfc=fill, mec=style.INK, ls="none", zorder=5
+                )
             if not pt["contributors"][c]["joins"]["count"]:
                 troops.text(0.02, y, "never joins", va="center", fontsize=8, color=style.MUTED,
                             transform=troops.get_yaxis_transform())  # fmt: skip
-        labels = [f"{res.names.get(c, c)} ({c})" if res.names.get(c, c) != c else c for c in contributors]
+        labels = [
+            f"{res.names.get(c, c)} ({c})" if res.names.get(c, c) != c else c for c in contributors
+        ]
         join.set_yticks(ys, labels, fontsize=9)
         join.tick_params(axis="y", length=0)
         _percent_axis(join, limit=125)
@@ -556,7 +581,10 @@ def coalition(res: SweepResults, point: int = 0, size: Sequence[float] = style.S
         join.set_title("Joins the force", loc="left", fontsize=10)
         style.style_axes(join)
         troops.tick_params(axis="y", labelleft=False, length=0)
-        most = max((pt["contributors"][c]["pledged_when_joined"]["p95"] or 0 for c in contributors), default=0)
+        most = max(
+            (pt["contributors"][c]["pledged_when_joined"]["p95"] or 0 for c in contributors),
+            default=0,
+        )
         troops.set_xlim(0, max(most, 1.0) * 1.1)
         troops.xaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
         troops.set_xlabel("troops when joined")
@@ -646,12 +674,22 @@ def path(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLIDE,
     active = path_active(res, point)
     shown = max(1, int(np.flatnonzero(active >= 0.01 * active[0]).max(initial=0)) + 1)
     mats = {k: m[:, :shown] for k, m in mats.items()}
-    moved = [c for c in cls if mats[c.id].size and np.median(mats[c.id][:, 0]) != np.median(mats[c.id][:, -1])]
+    moved = [
+        c
+        for c in cls
+        if mats[c.id].size and np.median(mats[c.id][:, 0]) != np.median(mats[c.id][:, -1])
+    ]
     if moved:
         title = "The draft moves on " + ", ".join(c.label for c in moved[:3]) + " during the talks"
     else:
         title = "The median draft holds its position from the first round to the vote"
-    frame = _frame(res, title, point, "bands: middle 50% and 90% of runs; a run that ended keeps its final draft; rounds reached by under 1% of runs not shown", note)
+    frame = _frame(
+        res,
+        title,
+        point,
+        "bands: middle 50% and 90% of runs; a run that ended keeps its final draft; rounds reached by under 1% of runs not shown",
+        note,
+    )
     fig = style.figure(frame, size)
     ncols = min(3, len(cls))
     nrows = -(-len(cls) // ncols)
@@ -659,20 +697,28 @@ def path(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLIDE,
         gs = fig.add_gridspec(nrows + 1, ncols, height_ratios=[0.08] + [1.0] * nrows)
         key = fig.add_subplot(gs[0, :])
         key.set_axis_off()
-        axes = np.array([[fig.add_subplot(gs[r + 1, c]) for c in range(ncols)] for r in range(nrows)])
+        axes = np.array(
+            [[fig.add_subplot(gs[r + 1, c]) for c in range(ncols)] for r in range(nrows)]
+        )
         for ax, cl in zip(axes.flat, cls, strict=False):
             m = mats[cl.id]
             rounds = np.arange(1, m.shape[1] + 1)
             edges = np.append(rounds - 0.5, rounds[-1] + 0.5)
             q = np.nanpercentile(m, [5, 25, 50, 75, 95], axis=0, method="nearest")
+
             def stepped(v: np.ndarray) -> np.ndarray:
                 return np.append(v, v[-1])
+
             ax.fill_between(edges, stepped(q[0]), stepped(q[4]), step="post", color=style.SKY,
                             alpha=0.35, lw=0, label="90% of runs")  # fmt: skip
             ax.fill_between(edges, stepped(q[1]), stepped(q[3]), step="post", color=style.BLUE,
                             alpha=0.45, lw=0, label="50% of runs")  # fmt: skip
             ax.step(edges, stepped(q[2]), where="post", color=style.INK, lw=2.2, label="median")
-            ax.set_yticks(range(len(cl.options)), [textwrap.fill(cl.option(o), 13) for o in cl.options], fontsize=8)
+            ax.set_yticks(
+                range(len(cl.options)),
+                [textwrap.fill(cl.option(o), 13) for o in cl.options],
+                fontsize=8,
+            )
             ax.set_ylim(-0.4, len(cl.options) - 0.6)
             ax.set_xlim(edges[0], edges[-1])
             ax.set_xticks(rounds, [f"{r}\n{n:,}" for r, n in zip(rounds, active, strict=False)],
@@ -680,7 +726,7 @@ def path(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLIDE,
             ax.set_title(cl.label, loc="left", fontsize=10)
             ax.grid(axis="y", color="#EEEEEE", lw=0.8)
             ax.set_axisbelow(True)
-        for ax in axes.flat[len(cls):]:
+        for ax in axes.flat[len(cls) :]:
             ax.set_axis_off()
         for ax in axes[-1]:
             if ax.axison:
@@ -700,6 +746,7 @@ def grid_title(res: SweepResults) -> str:
     v0, v1 = pts[0]["viable"]["p"], pts[-1]["viable"]["p"]
     if len(pts) == 1:
         return f"Adopted in {pct(a0)} of runs, viable force in {pct(v0)}, at the one grid point"
+
     def move(a: float | None, b: float | None) -> str:
         return f"stays at {pct(a)}" if pct(a) == pct(b) else f"{pct(a)} → {pct(b)}"
 
@@ -720,7 +767,10 @@ def grid(res: SweepResults, point: int | None = None, size: Sequence[float] = st
     frame = _frame(res, grid_title(res), None, what, note)
     fig = style.figure(frame, size)
     pts = res.summary["points"]
-    series = {"adopted": [p["outcomes"]["adopted"] for p in pts], "viable": [p["viable"] for p in pts]}
+    series = {
+        "adopted": [p["outcomes"]["adopted"] for p in pts],
+        "viable": [p["viable"] for p in pts],
+    }
     names = {"adopted": "Adopted", "viable": "Viable force"}
     with style.apply_rc():
         if len(axes_) == 1:

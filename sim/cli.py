@@ -350,7 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="fix a scenario parameter first, as in stabsim sweep")  # fmt: skip
     p.add_argument("--protocol", help="negotiation protocol (default: the scenario's)")
-    p.add_argument("--out", metavar="DIR", help="output folder (default results/<scenario>-sensitivity)")
+    p.add_argument(
+        "--out", metavar="DIR", help="output folder (default results/<scenario>-sensitivity)"
+    )
     p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on an existing Dask cluster")
     p.add_argument("--dask-local", type=int, metavar="K", help="run on a new local Dask cluster")
@@ -366,7 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir_b", metavar="DIR_B", help="the what-if sweep")
     p.add_argument("--point-a", type=int, default=0, help="grid point of DIR_A (default 0)")
     p.add_argument("--point-b", type=int, default=0, help="grid point of DIR_B (default 0)")
-    p.add_argument("--label", help='what B changes, for the sentences ("With the UAE sending 2,000 troops")')
+    p.add_argument(
+        "--label", help='what B changes, for the sentences ("With the UAE sending 2,000 troops")'
+    )
     p.add_argument("--unpaired", action="store_true", help="unpaired intervals even if runs pair")
     p.add_argument("--all", action="store_true", help="list every item, not only significant ones")
     p.add_argument("--top", type=int, default=20, help="significant items listed (default 20)")

@@ -133,15 +133,23 @@ def issue_data(data: DeuData, k: int, protocol: str) -> dict[str, Any]:
     council = {
         "members": members,
         "veto": members if unanimity else [pen],
-        "votes_needed": 1 if unanimity else max(1, min(len(members), math.ceil(0.55 * len(states)))),
+        "votes_needed": 1
+        if unanimity
+        else max(1, min(len(members), math.ceil(0.55 * len(states)))),
         "penholder": pen,
     }
     return {
         "name": f"DEU III proposal {data.proposal[k]} issue {data.issue[k]}",
         "council": council,
         "clauses": {
-            "issue": {"label": "Issue", "kind": "scale", "min": 0, "max": 100, "step": 1,
-                      "template": "{value}"}
+            "issue": {
+                "label": "Issue",
+                "kind": "scale",
+                "min": 0,
+                "max": 100,
+                "step": 1,
+                "template": "{value}",
+            }
         },
         "actors": actors,
         "force": {"troops_required": 0},

@@ -179,7 +179,11 @@ def compare_findings(result: dict[str, Any]) -> list[Finding]:
     rows = briefing_rows(result)
 
     def head(f: _Writer) -> _Writer:
-        return f.v("label", "raw") if result.get("label") else f.w(what_changed(result["a"], result["b"]))
+        return (
+            f.v("label", "raw")
+            if result.get("label")
+            else f.w(what_changed(result["a"], result["b"]))
+        )
 
     if not rows:
         f = head(_Writer(result, src)).w(", no outcome, veto or contribution changes beyond "

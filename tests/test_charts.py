@@ -74,9 +74,8 @@ def test_edge_cases_are_what_they_claim(sweeps):
 
 def test_empty_charts_say_why(sweeps):
     def texts(fig):
-        return " ".join(
-            t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))
-        )
+        return " ".join(t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")))
+
     vetoed = charts.load_results(sweeps["vetoed"])
     assert "No text was adopted" in texts(charts.texts(vetoed))
     assert "no troop contributors" in texts(

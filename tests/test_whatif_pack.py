@@ -118,7 +118,10 @@ def test_discover_sentences_read_the_written_rules(folders):
     for f in section.found:
         _in_order(f, doc)
     for f, rule in zip(section.found[1:], doc["rules"], strict=True):
-        assert f"in {100 * rule['density']:.0f}% of runs, covering {100 * rule['coverage']:.0f}%" in f.text
+        assert (
+            f"in {100 * rule['density']:.0f}% of runs, covering {100 * rule['coverage']:.0f}%"
+            in f.text
+        )
 
 
 @pytest.mark.parametrize(("option", "which", "expected"), [
@@ -128,7 +131,9 @@ def test_discover_sentences_read_the_written_rules(folders):
     ("--discover", "nonsense", "--target: expected one of"),
 ])  # fmt: skip
 def test_wrong_folder_or_target_is_one_line_and_exit_2(folders, capsys, option, which, expected):
-    value = str(folders.get(which, folders["gaza"].parent / which)) if option != "--discover" else which
+    value = (
+        str(folders.get(which, folders["gaza"].parent / which)) if option != "--discover" else which
+    )
     assert main(["report", str(folders["gaza"]), "--format", "html", option, value]) == 2
     err = capsys.readouterr().err.strip()
     assert expected in err and "\n" not in err

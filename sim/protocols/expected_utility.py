@@ -84,7 +84,11 @@ def challenge_eu(
         return 2.0 - 4.0 * np.power(np.clip(base, 0.0, None), r)
 
     us, uf = u(0.5 - 0.5 * dist), u(0.5 + 0.5 * dist)
-    eu = s_target * (p * us + (1.0 - p) * uf) + (1.0 - s_target) * us - q * u(np.full_like(dist, 0.5))
+    eu = (
+        s_target * (p * us + (1.0 - p) * uf)
+        + (1.0 - s_target) * us
+        - q * u(np.full_like(dist, 0.5))
+    )
     if q < 1.0:
         ub, uw = u(0.5 - 0.25 * (dist_mu + dist)), u(0.5 + 0.25 * (dist_mu + dist))
         eu = eu - (1.0 - q) * (t * ub + (1.0 - t) * uw)
