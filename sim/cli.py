@@ -246,6 +246,20 @@ def cmd_discover(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_execution_options(p: argparse.ArgumentParser, what: str) -> None:
+    """Where the runs go (local processes or Dask) and how an interrupted job is handled."""
+    p.add_argument(
+        "--workers", type=int, help="local worker processes (default: all cores; 1 = in-process)"
+    )
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on an existing Dask cluster")
+    p.add_argument(
+        "--dask-local", type=int, metavar="K", help="run on a new local Dask cluster of K processes"
+    )
+    p.add_argument("--resume", action="store_true", help=f"complete an interrupted {what} in --out")
+    p.add_argument("--force", action="store_true", help=f"replace a different {what} in --out")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stabsim",
@@ -271,9 +285,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?", help="scenario file (default: the bundled Gaza case)")
     p.add_argument("--runs", type=int, default=1000, help="runs per grid point (default 1000)")
     p.add_argument("--seed", type=int, default=1, help="sweep seed (default 1)")
-    p.add_argument(
-        "--workers", type=int, help="local worker processes (default: all cores; 1 = in-process)"
-    )
     p.add_argument("--out", metavar="DIR", help="output folder (default results/<scenario>-<seed>)")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="fix a scenario parameter, e.g. actors.FRA.salience.leadership=0.2")  # fmt: skip
@@ -284,13 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--paths", action="store_true", help="also write paths.parquet (the draft round by round)"
     )
     p.add_argument("--chunk-size", type=int, help="runs per chunk (default: about 0.1 s of work)")
-    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on an existing Dask cluster")
-    p.add_argument(
-        "--dask-local", type=int, metavar="K", help="run on a new local Dask cluster of K processes"
-    )
-    p.add_argument("--resume", action="store_true", help="complete an interrupted sweep in --out")
-    p.add_argument("--force", action="store_true", help="replace a different sweep in --out")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    _add_execution_options(p, "sweep")
     p.add_argument("--report", action="store_true",
                    help="write the charts and the briefing pack (PDF and HTML) at the end")  # fmt: skip
     p.set_defaults(func=cmd_sweep, argv=None)
@@ -353,14 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", metavar="DIR", help="output folder (default results/<scenario>-sensitivity)"
     )
-    p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
-    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on an existing Dask cluster")
-    p.add_argument("--dask-local", type=int, metavar="K", help="run on a new local Dask cluster")
-    p.add_argument("--resume", action="store_true", help="complete an interrupted analysis")
-    p.add_argument("--force", action="store_true", help="replace a different analysis in --out")
+    _add_execution_options(p, "analysis")
     p.add_argument("--top", type=int, default=10, help="parameters shown per output (default 10)")
     p.add_argument("--no-charts", action="store_true", help="do not write the PNG charts")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_sensitivity, argv=None)
 
     p = sub.add_parser("compare", help="what changes between two sweeps, with 95%% intervals")
