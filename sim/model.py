@@ -84,10 +84,7 @@ class NegotiationModel(mesa.Model):
         willing = (p.willingness + p.solidarity)[scenario.contrib] > 0
         self.contrib_troops = np.where(willing, self.delivered_if_in[scenario.contrib], 0.0)
         self.protocol = make_protocol(protocol or scenario.protocol)
-        self.actors = [StateActor(self, i) for i in range(A)]
-        # Mesa 3.3 keys a class-level id counter by model, which keeps every model alive;
-        # this model creates no agents after this point, so let it go.
-        getattr(mesa.Agent, "_ids", {}).pop(self, None)
+        self._actors: list[StateActor] | None = None
 
         # State the protocol and the agents read and write.
         self.intention = np.full(A, -1)
@@ -105,6 +102,26 @@ class NegotiationModel(mesa.Model):
         self.draft = opening
         self.opening = opening.copy()
         self.protocol.start(self)
+
+    # --- the states as Mesa agents -------------------------------------------------------
+
+    @property
+    def actors(self) -> list[StateActor]:
+        """The states as Mesa agents, in scenario order. They are created on first access
+        (here or through ``agents``): the rules run on the model's arrays, so a sweep that
+        never looks at the objects does not pay for them (about a sixth of a Gaza run)."""
+        if self._actors is None:
+            self._actors = [StateActor(self, i) for i in range(len(self.scenario.actor_ids))]
+            # Mesa 3.3 keys a class-level id counter by model, which would keep every model
+            # alive; this model creates no agents after this point, so let it go.
+            getattr(mesa.Agent, "_ids", {}).pop(self, None)
+        return self._actors
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """Mesa's set of all agents (the states, created if need be)."""
+        _ = self.actors
+        return super().agents
 
     # --- scoring (pure functions, vectorised over texts and actors) ----------------------
 
@@ -274,16 +291,17 @@ class NegotiationModel(mesa.Model):
             ut.crosses_red_line(self.scenario.red[host : host + 1], text[None, :])[0, 0]
         )
 
-    def kept_out(self, text: np.ndarray | None) -> np.ndarray:
+    def kept_out(self, consent: bool) -> np.ndarray:
         """(A,) contributors the host keeps out: those it refuses, or all without its consent."""
         sc = self.scenario
-        return sc.refused | (sc.is_contributor & (not self.host_consents(text)))
+        return sc.refused | (sc.is_contributor & (not consent))
 
-    def form_coalition(self, text: np.ndarray | None) -> co.Coalition:
+    def form_coalition(self, text: np.ndarray | None, consent: bool = True) -> co.Coalition:
+        """The stable troop coalition under the adopted text (None: no resolution)."""
         sc, p = self.scenario, self.params
         texts = None if text is None else text[None, :]
         can_join = co.eligible(
-            sc.is_contributor, sc.allowed, sc.needs_resolution, self.kept_out(text), texts
+            sc.is_contributor, sc.allowed, sc.needs_resolution, self.kept_out(consent), texts
         )[:, 0]
         result = co.stable_coalition(
             can_join, self.delivered_if_in, p.willingness, p.solidarity, self.required,
@@ -315,7 +333,8 @@ class NegotiationModel(mesa.Model):
                 self.status if self.status in ("withdrawn", "no_agreement") else "no_agreement"
             )
         decisive = adopted or (drafts[0] if drafts else None)
-        coal = self.form_coalition(adopted_text)
+        consent = self.host_consents(adopted_text)
+        coal = self.form_coalition(adopted_text, consent)
         committed = np.flatnonzero(coal.committed)
         texts = None if adopted_text is None else adopted_text[None, :]
         lead_ok = co.lead_allowed(sc.may_lead, sc.lead_clause, texts)[:, 0] & sc.lead_candidate
@@ -324,7 +343,7 @@ class NegotiationModel(mesa.Model):
         pledged = np.floor(p.max_troops).astype(int)
         delivered = self.delivered_if_in.astype(int)
         willing = p.willingness + p.solidarity > 0
-        willing_but_refused = sc.is_contributor & self.kept_out(adopted_text) & willing
+        willing_but_refused = sc.is_contributor & self.kept_out(consent) & willing
         total = int(delivered[committed].sum())
         return RunResult(
             scenario=sc.name,
@@ -348,7 +367,7 @@ class NegotiationModel(mesa.Model):
                 for i in committed
             ],
             kept_out=[ids[i] for i in np.flatnonzero(willing_but_refused)],
-            host_consent=self.host_consents(adopted_text),
+            host_consent=consent,
             lead=ids[lead] if lead is not None else None,
             pledged_troops=int(pledged[committed].sum()),
             delivered_troops=total,

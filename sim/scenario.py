@@ -230,18 +230,30 @@ class Scenario:
         self.contrib_allowed = self.allowed[self.contrib]
         self.contrib_can_lead = self.may_lead[:, self.contrib] & self.lead_candidate[self.contrib]
         self._sampler = Sampler([s.dist for s in self.slots])
+        self._paths = [s.path for s in self.slots]
+        self._converted = [i for i, s in enumerate(self.slots) if s.convert is not float]
+        direct: dict[str, tuple[list[int], list[int]]] = {}
+        for i, s in enumerate(self.slots):
+            if s.convert is float:
+                positions, flat = direct.setdefault(s.array, ([], []))
+                positions.append(i)
+                flat.append(int(np.ravel_multi_index(s.index, self.base[s.array].shape)))
+        self._direct = direct
 
     # --- per run ------------------------------------------------------------------------
 
     def draw(self, rng: np.random.Generator) -> Params:
         """Draw every distribution once: the parameters of one run."""
         arrays = {name: arr.copy() for name, arr in self.base.items()}
-        sampled: dict[str, Any] = {}
-        if self.slots:
-            for slot, value in zip(self.slots, self._sampler.draw(rng), strict=True):
-                arrays[slot.array][slot.index] = slot.convert(value)
-                sampled[slot.path] = value
-        return Params(**arrays, sampled=sampled)
+        if not self.slots:
+            return Params(**arrays, sampled={})
+        values = self._sampler.draw(rng)
+        for name, (positions, flat) in self._direct.items():  # plain numbers, one array at a time
+            arrays[name].flat[flat] = [values[i] for i in positions]
+        for i in self._converted:  # option names and scale values become positions
+            slot = self.slots[i]
+            arrays[slot.array][slot.index] = slot.convert(values[i])
+        return Params(**arrays, sampled=dict(zip(self._paths, values, strict=True)))
 
     def fixed(self) -> Params:
         """Parameters with every distribution at its central value (for explanation and tests)."""

@@ -16,6 +16,7 @@ from sim.schema import Clause, fmt_num
 
 ORDERED, UNORDERED, SCALE = "ordered", "unordered", "scale"
 CLAUSE_KINDS = (ORDERED, UNORDERED, SCALE)
+ENUMERATION_CACHE = 4096  # masks remembered per text space
 
 
 @dataclass(frozen=True)
@@ -130,11 +131,24 @@ class TextSpace:
         """Every text (or every text using only options where ``mask`` (C, K) is True),
         shape (n, C), in lexicographic order."""
         allowed = self.option_mask if mask is None else mask & self.option_mask
+        key = allowed.tobytes()
+        cached = self._enumerations.get(key)
+        if cached is not None:
+            return cached
         counts = allowed.sum(axis=1)
         # Row c lists clause c's allowed options first, in order.
         options = np.argsort(~allowed, axis=1, kind="stable")
         digits = np.stack(np.unravel_index(np.arange(np.prod(counts)), counts), axis=1)
-        return options[np.arange(len(counts)), digits]
+        texts = options[np.arange(len(counts)), digits]
+        texts.flags.writeable = False  # shared between callers
+        if len(self._enumerations) < ENUMERATION_CACHE and len(texts) <= 100_000:
+            self._enumerations[key] = texts
+        return texts
+
+    @cached_property
+    def _enumerations(self) -> dict[bytes, np.ndarray]:
+        """Enumerations already made, by option mask (concession spaces recur across runs)."""
+        return {}
 
     def count(self, mask: np.ndarray) -> int:
         """Number of texts that use only options where ``mask`` (C, K) is True."""

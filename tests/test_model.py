@@ -184,3 +184,22 @@ def test_host_withholds_consent_when_the_text_crosses_its_red_lines() -> None:
     r = sim.run(Scenario.from_data(data, overrides=overrides), seed=1)
     assert r.outcome == "adopted" and r.text["lead"] == "regional"
     assert not r.host_consent and r.coalition == [] and r.kept_out == ["T"] and not r.viable
+
+
+def test_states_are_mesa_agents_that_show_their_state(gaza: Scenario) -> None:
+    import mesa
+
+    from sim.agents import StateActor
+
+    model = NegotiationModel(gaza, seed=1)
+    assert len(model.agents) == len(gaza.actor_ids)
+    assert all(isinstance(a, StateActor) and isinstance(a, mesa.Agent) for a in model.agents)
+    model.step()
+    by_code = {a.code: a for a in model.actors}
+    assert by_code["USA"].seat == "permanent" and by_code["ISR"].seat == "none"
+    assert by_code["ISR"].intention is None  # off the Council: no vote to intend
+    members = [by_code[m] for m in gaza.spec.council.members]
+    assert all(a.intention in ("yes", "abstain", "no") for a in members)
+    demanders = [a for a in model.actors if a.demand is not None]
+    assert demanders and all(a.intention != "yes" for a in demanders if a.on_council)
+    assert {d["actor"] for d in model.path[0].demands} == {a.code for a in demanders}
