@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import overload
 
 import numpy as np
 
@@ -127,15 +128,22 @@ class TextSpace:
         """(C,) True for clauses whose options lie on a line (ordered and scale)."""
         return np.array([c.kind != UNORDERED for c in self.clauses])
 
-    def enumerate(self, mask: np.ndarray | None = None) -> np.ndarray:
+    @overload
+    def enumerate(self, mask: np.ndarray | None = None) -> np.ndarray: ...
+    @overload
+    def enumerate(self, mask: np.ndarray | None, limit: int) -> np.ndarray | None: ...
+
+    def enumerate(self, mask: np.ndarray | None = None, limit: int | None = None):
         """Every text (or every text using only options where ``mask`` (C, K) is True),
-        shape (n, C), in lexicographic order."""
+        shape (n, C), in lexicographic order; None if there are more than ``limit``."""
         allowed = self.option_mask if mask is None else mask & self.option_mask
         key = allowed.tobytes()
         cached = self._enumerations.get(key)
         if cached is not None:
-            return cached
+            return cached if limit is None or len(cached) <= limit else None
         counts = allowed.sum(axis=1)
+        if limit is not None and np.prod(counts, dtype=np.int64) > limit:
+            return None
         # Row c lists clause c's allowed options first, in order.
         options = np.argsort(~allowed, axis=1, kind="stable")
         digits = np.stack(np.unravel_index(np.arange(np.prod(counts)), counts), axis=1)

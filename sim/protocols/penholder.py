@@ -84,9 +84,10 @@ class PenholderProtocol:
             return np.where(a.red[pen], -np.inf, v), a
 
         mask = concession_space(draft, d_clause, d_option, space.option_mask, space.ordered_mask)
-        if space.count(mask) <= REVISION_ENUMERATE_LIMIT:
-            candidates = space.enumerate(mask)
-        else:  # a large concession space: climb from the draft and from the package
+        candidates = space.enumerate(mask, limit=REVISION_ENUMERATE_LIMIT)
+        if (
+            candidates is None
+        ):  # a large concession space: climb from the draft and from the package
             package = strongest_demands(draft, d_clause, d_option, w)
             found, _ = best_text(lambda t: value(t)[0], space, [draft, package], 0, mask=mask)
             candidates = np.vstack([draft[None, :], found[None, :]])
