@@ -52,10 +52,15 @@ class ClauseInfo:
     kind: str  # ordered | unordered | scale
     options: tuple[str, ...]
     unit: str = ""
+    labels: tuple[str, ...] = ()  # the scenario's words for each option, if it gives them
 
     def option(self, o: str) -> str:
-        """An option as words (a scale value with its unit)."""
-        return f"{o} {self.unit}".strip() if self.kind == "scale" else option_label(o)
+        """An option as words (its label, or a scale value with its unit)."""
+        if self.kind == "scale":
+            return f"{o} {self.unit}".strip()
+        if self.labels and o in self.options:
+            return self.labels[self.options.index(o)]
+        return option_label(o)
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,9 @@ def _scenario_info(
         pt = summary["points"][0]
         clauses = tuple(ClauseInfo(c, c, "unordered", tuple(o)) for c, o in pt["clauses"].items())
         return str(summary.get("scenario", "")), clauses, {}, tuple(pt.get("veto_cast_by", {}))
-    clauses = tuple(ClauseInfo(c.id, c.label, c.kind, c.options, c.unit) for c in sc.space.clauses)
+    clauses = tuple(
+        ClauseInfo(c.id, c.label, c.kind, c.options, c.unit, c.labels) for c in sc.space.clauses
+    )
     names = dict(zip(sc.actor_ids, sc.names, strict=True))
     permanent = tuple(sc.actor_ids[m] for m in sc.members[sc.veto])
     return sc.spec.name, clauses, names, permanent

@@ -231,6 +231,16 @@ class _Checker:
                         f"{p}.options", f"expected at least 2 options, got {len(c.options or {})}"
                     )
                     continue
+            if c.labels and c.kind == SCALE:
+                self.add(f"{p}.labels", "a scale clause shows its values; labels are for options")
+                continue
+            bad = [o for o in c.labels if o not in (c.options or {})]
+            if bad:
+                self.add(
+                    f"{p}.labels.{bad[0]}",
+                    f"unknown option {bad[0]!r}; expected one of: {', '.join(c.options or {})}",
+                )
+                continue
             self.clauses[cid] = clause_def(cid, c)
 
     def check_council(self) -> None:

@@ -54,8 +54,7 @@ def summary(result: RunResult, scenario: Scenario) -> str:
     lines += ["", "Adopted text" if r.text else "Last draft (not adopted)"]
     label_width = max(len(c.label) for c in sc.space.clauses)
     for c in sc.space.clauses:
-        opt = text[c.id]
-        shown = f"{opt} {c.unit}".strip() if c.kind == "scale" else opt
+        shown = c.words(c.options.index(text[c.id]))
         lines.append(f"  {c.label:<{label_width}}  {shown}")
     if r.path:
         lines += ["", "Negotiation path"]

@@ -83,6 +83,7 @@ class Clause(Strict):
     step: float | None = None
     unit: str = ""
     template: str | None = None  # scale clauses: one template with {value}
+    labels: dict[str, str] = {}  # option id -> words for charts and briefings (optional)
 
 
 class VoteSpec(Strict):

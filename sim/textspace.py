@@ -32,6 +32,14 @@ class ClauseDef:
     values: tuple[float, ...] | None  # scale values, else None
     templates: tuple[str, ...]
     unit: str = ""
+    labels: tuple[str, ...] = ()  # options in words, for readers
+
+    def words(self, k: int) -> str:
+        """Option k as a reader should see it: its label, a scale value with its unit, or the
+        option id with spaces."""
+        if self.kind == SCALE:
+            return f"{self.options[k]} {self.unit}".strip()
+        return self.labels[k] if self.labels else self.options[k].replace("_", " ")
 
     @property
     def size(self) -> int:
@@ -89,7 +97,10 @@ def clause_def(cid: str, c: Clause) -> ClauseDef:
             c.unit,
         )
     opts = c.options or {}
-    return ClauseDef(cid, c.label, c.kind, c.section, tuple(opts), None, tuple(opts.values()))
+    labels = tuple(c.labels.get(o, o.replace("_", " ")) for o in opts)
+    return ClauseDef(
+        cid, c.label, c.kind, c.section, tuple(opts), None, tuple(opts.values()), labels=labels
+    )
 
 
 @dataclass(frozen=True)

@@ -246,3 +246,10 @@ def test_mutated_scenarios_give_error_lines_never_tracebacks(
         assert err and all(line.startswith("mutant.yaml: ") for line in err.splitlines())
     else:
         assert out.strip().endswith(": ok")
+
+
+def test_option_labels_must_name_options(data: dict) -> None:
+    data["clauses"]["lead"]["labels"] = {"regional": "Regional", "eu": "European"}
+    assert one_problem(data) == (
+        "test.yaml: clauses.lead.labels.eu: unknown option 'eu'; expected one of: regional, un"
+    )

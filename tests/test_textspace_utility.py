@@ -66,3 +66,15 @@ def test_draws_respect_distribution_supports(gaza) -> None:
         assert 5000 <= p.troops_required <= 20000
         assert (p.delivery <= 1).all() and (p.max_troops >= 0).all()
     assert "force.troops_required" in gaza.parameter_paths
+
+
+def test_options_in_words_use_the_scenario_labels(gaza) -> None:
+    by_id = {c.id: c for c in gaza.space.clauses}
+    lead = by_id["leadership"]
+    assert lead.words(lead.options.index("us_coordinated")) == "US-coordinated"
+    assert by_id["duration"].words(3) == "24 months"
+    from sim.scenario import Scenario
+
+    data = load_scenario(SCENARIOS / "minimal.yaml").data
+    plain = Scenario.from_data(data).space.clauses[0]
+    assert plain.words(0) == "welcomes"  # no labels: the option id, underscores as spaces
