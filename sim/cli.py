@@ -14,6 +14,13 @@ DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "gaza_
 EXIT_INPUT = 2
 
 
+def _interrupted(exc: Exception, command: str, argv: Sequence[str]) -> int:
+    """Say how to finish an interrupted job (the same command with --resume); exit 130."""
+    again = command if "--resume" in argv else f"{command} --resume"
+    print(f"stabsim: {exc}; to complete it run:\n  {again}", file=sys.stderr)
+    return 130
+
+
 def _scenario_path(value: str | None) -> Path:
     return Path(value) if value else DEFAULT_SCENARIO
 
@@ -67,9 +74,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     try:
         report = sweep(cfg)
     except SweepInterrupted as exc:
-        again = command if "--resume" in argv else f"{command} --resume"
-        print(f"stabsim: {exc}; to complete it run:\n  {again}", file=sys.stderr)
-        return 130
+        return _interrupted(exc, command, argv)
     if report.status == "complete":
         print(f"{report.out}: this sweep is already complete; see: stabsim summary {report.out}")
         return 0
@@ -184,9 +189,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     try:
         report = run(cfg)
     except SweepInterrupted as exc:
-        again = command if "--resume" in argv else f"{command} --resume"
-        print(f"stabsim: {exc}; to complete it run:\n  {again}", file=sys.stderr)
-        return 130
+        return _interrupted(exc, command, argv)
     if report.status != "complete" and not args.quiet:
         rate = report.ran / report.seconds if report.seconds > 0 else 0.0
         print(f"{report.ran:,} runs in {report.seconds:.1f} s ({rate:,.0f} runs/s, "
