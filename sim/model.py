@@ -226,25 +226,13 @@ class NegotiationModel(mesa.Model):
             return np.where(a.red[j], -np.inf, a.p_adopt * (a.eff[j] - sq))
 
         starts = [main, ut.ideal_text(self.eff_table[j], self.space.option_mask)]
-        text, score = best_text(
-            objective, self.space, starts, self.scenario.enumerate_limit, self._all_texts()
-        )
+        text, score = best_text(objective, self.space, starts, self.scenario.enumerate_limit)
         if score <= 0:
             return None
         a = self.assess(text[None, :])
         if a.p_adopt[0] < float(p.withdraw_threshold):
             return None
         return Tabled(int(j), text, float(a.p_adopt[0]), a.p_yes[:, 0], a.p_no[:, 0])
-
-    def _all_texts(self) -> np.ndarray | None:
-        """Every text of a small space, enumerated once per scenario."""
-        if self.space.n_texts > self.scenario.enumerate_limit:
-            return None
-        cache = getattr(self.scenario, "_all_texts", None)
-        if cache is None:
-            cache = self.space.enumerate()
-            self.scenario._all_texts = cache  # type: ignore[attr-defined]
-        return cache
 
     def cast(self, d: Tabled) -> DraftVote:
         """Put one draft to the vote."""

@@ -21,7 +21,6 @@ def best_text(
     space: TextSpace,
     starts: Iterable[np.ndarray],
     enumerate_limit: int,
-    all_texts: np.ndarray | None = None,
     mask: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
     """The highest-scoring text (using only options ``mask`` (C, K) allows) and its score.
@@ -32,7 +31,7 @@ def best_text(
     """
     size = space.n_texts if mask is None else space.count(mask)
     if size <= enumerate_limit:
-        texts = all_texts if all_texts is not None and mask is None else space.enumerate(mask)
+        texts = space.enumerate(mask)  # remembered by the text space, so enumerated once
         scores = objective(texts)
         k = int(np.argmax(scores))
         return texts[k].copy(), float(scores[k])
