@@ -6,6 +6,7 @@ fills in the distribution-valued slots, one vectorised draw per distribution kin
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.distributions import Dist, Sampler
+from sim.distributions import Dist, Sampler, parse_dist
 from sim.loader import apply_override, load_data, parse_value, validate_data
 from sim.schema import ScenarioSpec
 from sim.textspace import UNORDERED, ClauseDef, TextSpace, clause_def
@@ -69,7 +70,13 @@ class Slot:
 class Scenario:
     """A scenario ready to run: its file, text space, actors, fixed arrays and random slots."""
 
-    def __init__(self, spec: ScenarioSpec, source: str = "<scenario>", data: Any = None):
+    def __init__(
+        self, spec: ScenarioSpec, source: str = "<scenario>", data: Any = None,
+        kept_draws: dict[str, Dist] | None = None,
+    ):  # fmt: skip
+        """``kept_draws``: distributions that overrides replaced by fixed values; they are
+        still drawn (and ignored), so every other parameter gets the same draw in each run
+        as without the override (common random numbers across grid points)."""
         self.spec = spec
         self.source = source
         self.data = data  # the parsed file, for overrides and manifests
@@ -87,6 +94,8 @@ class Scenario:
             for a in self.actor_ids
         )
         self.slots: list[Slot] = []
+        self._kept_draws = kept_draws or {}
+        self._draws: list[tuple[Dist, int]] = []  # every draw in order, and its slot (-1: kept)
         self._compile()
 
     # --- construction -----------------------------------------------------------------
@@ -100,11 +109,16 @@ class Scenario:
     def from_data(
         cls, data: Any, source: str = "<scenario>", overrides: dict[str, Any] | None = None
     ) -> Scenario:
+        kept: dict[str, Dist] = {}
         for path, value in (overrides or {}).items():
+            original = _lookup(data, path)
+            if isinstance(original, dict) and "dist" in original:
+                with contextlib.suppress(ValueError):  # a bad one is reported by validation
+                    kept[path] = parse_dist(original)
             value = parse_value(value) if isinstance(value, str) else value
             data = apply_override(data, path, value, source)
         spec = validate_data(data, source)
-        return cls(spec, source, data)
+        return cls(spec, source, data, kept)
 
     @property
     def name(self) -> str:
@@ -112,7 +126,10 @@ class Scenario:
 
     def _param(self, path: str, array: str, index: tuple[int, ...], value: Any,
                convert: Callable[[Any], float] = float) -> None:  # fmt: skip
+        if path in self._kept_draws and not isinstance(value, Dist):
+            self._draws.append((self._kept_draws[path], -1))
         if isinstance(value, Dist):
+            self._draws.append((value, len(self.slots)))
             self.slots.append(Slot(path, array, index, value, convert))
             # Fixed arrays hold the distribution's mid-support until a draw replaces it.
             lo, hi = value.support if value.support else (0.0, 0.0)
@@ -156,8 +173,6 @@ class Scenario:
                 cl = space.clauses[c]
                 conv = _scale_position(cl) if cl.kind == "scale" else _option_position(cl)
                 if isinstance(ideal, dict):
-                    from sim.distributions import parse_dist
-
                     ideal = parse_dist(ideal)
                 self._param(f"{p}.ideal.{cid}", "ideal_pos", (i, c), ideal, conv)
             for cid, utils in a.utility.items():
@@ -229,7 +244,8 @@ class Scenario:
         self.contrib = np.flatnonzero(self.is_contributor & ~self.refused)
         self.contrib_allowed = self.allowed[self.contrib]
         self.contrib_can_lead = self.may_lead[:, self.contrib] & self.lead_candidate[self.contrib]
-        self._sampler = Sampler([s.dist for s in self.slots])
+        self._sampler = Sampler([d for d, _ in self._draws])
+        self._slot_draws = [k for k, (_, slot) in enumerate(self._draws) if slot >= 0]
         self._paths = [s.path for s in self.slots]
         self._converted = [i for i, s in enumerate(self.slots) if s.convert is not float]
         direct: dict[str, tuple[list[int], list[int]]] = {}
@@ -247,7 +263,8 @@ class Scenario:
         arrays = {name: arr.copy() for name, arr in self.base.items()}
         if not self.slots:
             return Params(**arrays, sampled={})
-        values = self._sampler.draw(rng)
+        drawn = self._sampler.draw(rng)
+        values = [drawn[k] for k in self._slot_draws]
         for name, (positions, flat) in self._direct.items():  # plain numbers, one array at a time
             arrays[name].flat[flat] = [values[i] for i in positions]
         for i in self._converted:  # option names and scale values become positions
@@ -255,14 +272,20 @@ class Scenario:
             arrays[slot.array][slot.index] = slot.convert(values[i])
         return Params(**arrays, sampled=dict(zip(self._paths, values, strict=True)))
 
-    def fixed(self) -> Params:
-        """Parameters with every distribution at its central value (for explanation and tests)."""
-        return Params(**{name: arr.copy() for name, arr in self.base.items()})
-
     @property
     def parameter_paths(self) -> list[str]:
         """Dotted paths of the distribution-valued parameters, in draw order."""
         return [s.path for s in self.slots]
+
+
+def _lookup(data: Any, path: str) -> Any:
+    """The value at a dotted path of plain data, or None."""
+    node = data
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
 
 
 def _scale_position(cl: ClauseDef) -> Callable[[Any], float]:
