@@ -53,7 +53,7 @@ def test_sensitivity_result_is_unchanged(tmp_path: Path) -> None:
     out = tmp_path / "sens"
     args = ["sensitivity", str(SCENARIOS / "gaza_isf_2025.yaml"), "--method", "morris",
             "--base-runs", "4", "--replicates", "3", "--swing-runs", "5", "--seed", "3",
-            "--params", "actors.RUS.status_quo", "--params", "actors.USA.status_quo=0.1:0.9",
+            "--params", "force.troops_required", "--params", "actors.IDN.troops.max=2000:20000",
             "--workers", "1", "--out", str(out), "--quiet", "--no-charts"]  # fmt: skip
     assert main(args) == 0
     result = json.loads((out / "sensitivity.json").read_text())
