@@ -201,7 +201,10 @@ def make_plan(
         for path in values:
             check_ids(scenario.data, path, scenario.source)
         points.append(Scenario.from_data(scenario.data, scenario.source, values))
-    blob = json.dumps([scenario.data, protocol], sort_keys=True, default=str).encode()
+    # The key names each point's compiled scenario in worker caches: it must cover the grid,
+    # or two sweeps of one file with different --vary would share compiled points.
+    grid = [[a.path, list(a.values)] for a in axes]
+    blob = json.dumps([scenario.data, protocol, grid], sort_keys=True, default=str).encode()
     key = hashlib.sha256(blob).hexdigest()[:16]
     return Plan(**{**plan.__dict__, "key": key}), points
 
