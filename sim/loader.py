@@ -177,6 +177,10 @@ class _Checker:
             self.check_actor(aid, actor)
         self.check_force()
         self.check_negotiation()
+        self.check_groups()
+        self.check_bodies()
+        self.check_rules()
+        self.check_observed()
         return self.problems
 
     def check_clauses(self) -> None:
@@ -256,6 +260,14 @@ class _Checker:
             self.add(
                 "council.penholder", f"the penholder must sit on the Council, got {c.penholder!r}"
             )
+        for field in ("co_penholders", "absent"):
+            for i, m in enumerate(getattr(c, field)):
+                if m not in c.members:
+                    self.add(f"council.{field}[{i}]", f"expected a Council member, got {m!r}")
+        if c.penholder in c.co_penholders:
+            self.add("council.co_penholders", f"{c.penholder!r} is already the penholder")
+        if c.penholder in c.absent:
+            self.add("council.absent", f"the penholder {c.penholder!r} cannot be absent")
         if c.votes_needed > len(set(c.members)):
             self.add(
                 "council.votes_needed",
@@ -406,6 +418,107 @@ class _Checker:
                 "negotiation.withdraw_threshold",
                 f"expected at most tabling_threshold ({hi:g}), got {lo:g}",
             )
+
+    def options_map(self, path: str, choices: dict[str, Any], many: bool = False) -> None:
+        """Check {clause: option} (or {clause: [options]} with ``many``)."""
+        for cid, value in choices.items():
+            cl = self.clause(f"{path}.{cid}", cid)
+            if cl is None:
+                continue
+            values = value if isinstance(value, list) else [value]
+            if many and not isinstance(value, list):
+                self.add(f"{path}.{cid}", f"expected a list of options, got {value!r}")
+                continue
+            for j, opt in enumerate(values):
+                self.option(f"{path}.{cid}[{j}]" if isinstance(value, list) else f"{path}.{cid}",
+                            cl, opt)  # fmt: skip
+
+    def check_groups(self) -> None:
+        members = set(self.spec.council.members)
+        for gid, g in self.spec.groups.items():
+            self.duplicates(f"groups.{gid}.members", g.members)
+            for j, m in enumerate(g.members):
+                if m not in members:
+                    self.add(f"groups.{gid}.members[{j}]", f"expected a Council member, got {m!r}")
+
+    def check_bodies(self) -> None:
+        for bid, body in self.spec.bodies.items():
+            self.duplicates(f"bodies.{bid}.members", body.members)
+            for j, m in enumerate(body.members):
+                self.actor(f"bodies.{bid}.members[{j}]", m)
+            self.options_map(f"bodies.{bid}.rejects", body.rejects, many=True)
+
+    def check_rules(self) -> None:
+        for i, rule in enumerate(self.spec.rules):
+            p = f"rules[{i}]"
+            if not rule.when:
+                self.add(f"{p}.when", "expected at least one clause: option")
+            if not rule.require:
+                self.add(f"{p}.require", "expected at least one clause and what it must be")
+            self.options_map(f"{p}.when", rule.when)
+            for cid, need in rule.require.items():
+                path = f"{p}.require.{cid}"
+                if not isinstance(need, dict):
+                    self.options_map(f"{p}.require", {cid: need})
+                    continue
+                cl = self.clause(path, cid)
+                if cl is None:
+                    continue
+                bad = sorted(set(need) - {"at_least", "at_most"})
+                if bad or not need:
+                    self.add(
+                        path, f"expected at_least and/or at_most, got {', '.join(bad) or 'nothing'}"
+                    )
+                    continue
+                if cl.kind == UNORDERED:
+                    self.add(path, "an unordered clause has no order; list the options instead")
+                    continue
+                for key, opt in need.items():
+                    self.option(f"{path}.{key}", cl, opt)
+
+    def check_observed(self) -> None:
+        o = self.spec.observed
+        if o is None:
+            return
+        c = self.spec.council
+        for m in o.votes:
+            if m not in c.members:
+                self.add(f"observed.votes.{m}", f"expected a Council member, got {m!r}")
+        for j, v in enumerate(o.vetoed_by):
+            if v not in c.veto:
+                self.add(f"observed.vetoed_by[{j}]", f"expected a permanent member, got {v!r}")
+            elif o.votes and o.votes.get(v) != "no":
+                self.add(
+                    f"observed.vetoed_by[{j}]",
+                    f"{v} vetoed, but observed.votes gives it {o.votes.get(v)!r}",
+                )
+        if (o.outcome == "vetoed") != bool(o.vetoed_by):
+            self.add(
+                "observed.vetoed_by",
+                f"expected the vetoing members exactly when the outcome is vetoed (outcome {o.outcome})",
+            )
+        self.options_map("observed.text", o.text)
+        for j, t in enumerate(o.troops):
+            self.actor(f"observed.troops[{j}].actor", t.actor)
+        if (
+            o.votes
+            and set(o.votes) == set(c.members)
+            and o.outcome in ("adopted", "vetoed", "failed")
+        ):
+            yes = sum(v == "yes" for v in o.votes.values())
+            vetoes = [m for m in c.veto if o.votes.get(m) == "no"]
+            rule = (
+                "adopted"
+                if yes >= c.votes_needed and not vetoes
+                else "vetoed"
+                if vetoes
+                else "failed"
+            )
+            if rule != o.outcome:
+                self.add(
+                    "observed.outcome",
+                    f"the recorded votes ({yes} yes, vetoes: {', '.join(vetoes) or 'none'}) make it {rule}, got {o.outcome}",
+                )
 
 
 def validate_data(data: Any, source: str) -> ScenarioSpec:

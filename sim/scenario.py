@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.behaviour import behaviour_of
 from sim.distributions import Dist, Sampler, parse_dist
 from sim.loader import apply_override, load_data, parse_value, validate_data
 from sim.schema import ScenarioSpec
@@ -157,15 +158,20 @@ class Scenario:
         self.lead_candidate = np.zeros(A, dtype=bool)
         self.is_contributor = np.zeros(A, dtype=bool)
         clause_ix = {c.id: i for i, c in enumerate(space.clauses)}
+        self.behaviour = b = behaviour_of(spec.behaviour)
 
         for i, (aid, a) in enumerate(spec.actors.items()):
             p = f"actors.{aid}"
+            v = a.vote
             self._param(f"{p}.capability", "capability", (i,), a.capability)
             self._param(f"{p}.status_quo", "status_quo", (i,), a.status_quo)
             self._param(f"{p}.flexibility", "flexibility", (i,), a.flexibility)
-            self._param(f"{p}.vote.noise", "noise", (i,), a.vote.noise)
-            self._param(f"{p}.vote.abstain_band", "band", (i,), a.vote.abstain_band)
-            self._param(f"{p}.vote.veto_cost", "veto_cost", (i,), a.vote.veto_cost)
+            self._param(f"{p}.vote.noise", "noise", (i,), _given(v.noise, b["vote_noise"]))
+            self._param(f"{p}.vote.abstain_band", "band", (i,),
+                        _given(v.abstain_band, b["abstain_band"]))  # fmt: skip
+            self._param(
+                f"{p}.vote.veto_cost", "veto_cost", (i,), _given(v.veto_cost, b["veto_cost"])
+            )
             for cid, s in a.salience.items():
                 self._param(f"{p}.salience.{cid}", "salience", (i, clause_ix[cid]), s)
             for cid, ideal in a.ideal.items():
@@ -276,6 +282,11 @@ class Scenario:
     def parameter_paths(self) -> list[str]:
         """Dotted paths of the distribution-valued parameters, in draw order."""
         return [s.path for s in self.slots]
+
+
+def _given(own: Any, default: Any) -> Any:
+    """An actor's own value where it gives one, else the scenario-wide one."""
+    return default if own is None else own
 
 
 def _lookup(data: Any, path: str) -> Any:

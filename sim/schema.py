@@ -8,10 +8,11 @@ Cross-references (actor ids, clause and option names) are checked afterwards in
 
 from __future__ import annotations
 
+import datetime
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator
 
 from sim.distributions import Dist, parse_dist
 
@@ -70,6 +71,8 @@ class Council(Strict):
     veto: list[str] = []
     votes_needed: int = Field(default=9, ge=1)
     penholder: str
+    co_penholders: list[str] = []  # members who hold the pen with the penholder
+    absent: list[str] = []  # members who will not take part in the vote
 
 
 class Clause(Strict):
@@ -87,9 +90,11 @@ class Clause(Strict):
 
 
 class VoteSpec(Strict):
-    noise: Param(0.0) = 0.05  # type: ignore[valid-type]
-    abstain_band: Unit = 0.1  # type: ignore[valid-type]
-    veto_cost: Unit = 0.0  # type: ignore[valid-type]
+    """An actor's own vote parameters; a field left out takes the scenario's behaviour value."""
+
+    noise: Param(0.0, 10.0) | None = None  # type: ignore[valid-type]
+    abstain_band: Unit | None = None  # type: ignore[valid-type]
+    veto_cost: Unit | None = None  # type: ignore[valid-type]
 
 
 class Troops(Strict):
@@ -118,10 +123,12 @@ class Actor(Strict):
     ties: dict[str, Unit] = {}  # type: ignore[valid-type]
     vote: VoteSpec = VoteSpec()
     troops: Troops | None = None
+    sovereignty: Unit = 0.0  # type: ignore[valid-type]  # how far it follows the host's objection
+    audience: Unit = 0.0  # type: ignore[valid-type]  # worth of a veto on the record, as drafter
 
 
 class Force(Strict):
-    troops_required: Param(0.0, 1e7)  # type: ignore[valid-type]
+    troops_required: Param(0.0, 1e7) = 0.0  # type: ignore[valid-type]
     host: str | None = None
     refused: list[str] = []
     lead_clause: str | None = None
@@ -140,6 +147,81 @@ class Negotiation(Strict):
     enumerate_limit: int = Field(default=4096, ge=1)
 
 
+class Behaviour(Strict):
+    """Scenario-wide behavioural parameters; a field left out takes the calibrated default
+    (``sim/scenario/calibrated.yaml``, fitted by ``stabsim backtest --calibrate``)."""
+
+    vote_noise: Param(0.0, 10.0) | None = None  # type: ignore[valid-type]
+    abstain_band: Unit | None = None  # type: ignore[valid-type]
+    veto_cost: Unit | None = None  # type: ignore[valid-type]
+    elected_no_cost: Unit | None = None  # type: ignore[valid-type]
+    region_weight: Unit | None = None  # type: ignore[valid-type]
+    sovereignty_weight: Unit | None = None  # type: ignore[valid-type]
+    audience_weight: Unit | None = None  # type: ignore[valid-type]
+    caucus_cohesion: Unit | None = None  # type: ignore[valid-type]
+    firmness: Param(0.05, 20.0) | None = None  # type: ignore[valid-type]
+
+
+class Group(Strict):
+    """A caucus on the Council (the A3+, the E10, the Arab Group's seat) that coordinates."""
+
+    name: str
+    members: list[str] = Field(min_length=2)
+    cohesion: Unit | None = None  # type: ignore[valid-type]
+
+
+class Body(Strict):
+    """A regional organisation and its stance on a text."""
+
+    name: str
+    members: list[str] = []
+    stance: Literal["request", "endorse", "neutral", "oppose"] = "neutral"
+    rejects: dict[str, list[str | float]] = {}  # options that turn its stance to oppose
+
+
+class Rule(Strict):
+    """Coherence across clauses: a text with an option in ``when`` must meet ``require``."""
+
+    when: dict[str, str | float | list[str | float]]
+    require: dict[str, str | float | list[str | float] | dict[str, str | float]]
+    why: str = ""
+
+
+VOTES = ("yes", "abstain", "no", "absent")
+OBSERVED_OUTCOMES = ("adopted", "vetoed", "failed", "withdrawn", "not_voted")
+
+
+class ObservedTroops(Strict):
+    actor: str
+    pledged: int | None = Field(default=None, ge=0)
+    deployed: int | None = Field(default=None, ge=0)
+    date: datetime.date | None = None
+    source: str = ""
+
+
+def _vote_word(value: Any) -> Any:
+    """YAML 1.1 reads an unquoted yes or no as a boolean; a vote means the word."""
+    return {True: "yes", False: "no"}.get(value, value) if isinstance(value, bool) else value
+
+
+Vote = Annotated[Literal["yes", "abstain", "no", "absent"], BeforeValidator(_vote_word)]
+
+
+class Observed(Strict):
+    """What really happened. Never used to set preferences; read only by the backtest."""
+
+    outcome: Literal["adopted", "vetoed", "failed", "withdrawn", "not_voted"]
+    date: datetime.date | None = None
+    document: str = ""  # S/RES/1497 (2003), or the draft's symbol S/2012/77
+    vetoed_by: list[str] = []
+    votes: dict[str, Vote] = {}
+    text: dict[str, str | float] = {}  # the options of the text put to the vote
+    troops: list[ObservedTroops] = []
+    independent: bool = True  # False: preferences were written knowing the outcome
+    sources: list[str] = []
+    notes: str = ""
+
+
 class ScenarioSpec(Strict):
     name: str
     description: str = ""
@@ -148,5 +230,10 @@ class ScenarioSpec(Strict):
     council: Council
     clauses: dict[str, Clause] = Field(min_length=1)
     actors: dict[str, Actor] = Field(min_length=1)
-    force: Force
+    force: Force = Force()
     negotiation: Negotiation = Negotiation()
+    behaviour: Behaviour = Behaviour()
+    groups: dict[str, Group] = {}
+    bodies: dict[str, Body] = {}
+    rules: list[Rule] = []
+    observed: Observed | None = None
