@@ -9,11 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-from sim import deu
-from sim.model import run
-from sim.protocols import PROTOCOLS
-from sim.protocols.expected_utility import EUConfig, ExpectedUtilityProtocol
-from sim.scenario import load_scenario
+from sim.experiments import deu
+from sim.model.model import run
+from sim.model.protocols import PROTOCOLS
+from sim.model.protocols.expected_utility import EUConfig, ExpectedUtilityProtocol
+from sim.scenario.compiled import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT.parent / "shared" / "data" / "deu3_public.tsv"

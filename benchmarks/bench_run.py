@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.model import NegotiationModel
-from sim.scenario import load_scenario
+from sim.model.model import NegotiationModel
+from sim.scenario.compiled import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.sensitivity import SensitivityConfig, run
+from sim.experiments.sensitivity import SensitivityConfig, run
 
 ROOT = Path(__file__).resolve().parent.parent
 GAZA = ROOT / "scenarios" / "gaza_isf_2025.yaml"

@@ -25,9 +25,9 @@ from pathlib import Path
 import mesa
 import numpy as np
 
-from sim.model import NegotiationModel
-from sim.scenario import Scenario
-from sim.sweep import SweepConfig, run_seed, sweep
+from sim.experiments.sweep import SweepConfig, run_seed, sweep
+from sim.model.model import NegotiationModel
+from sim.scenario.compiled import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 GAZA = ROOT / "scenarios" / "gaza_isf_2025.yaml"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import deu
-from sim.protocols.expected_utility import EUConfig, eu_forecast
+from sim.experiments import deu
+from sim.model.protocols.expected_utility import EUConfig, eu_forecast
 
 CHOICES = {
     "prob": ["share", "net"],

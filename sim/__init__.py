@@ -9,9 +9,9 @@ Typical use from Python::
 """
 
 from sim.errors import ScenarioError, StabsimError
-from sim.model import NegotiationModel, run
-from sim.result import RunResult
-from sim.scenario import Params, Scenario, load_scenario
+from sim.model.model import NegotiationModel, run
+from sim.model.result import RunResult
+from sim.scenario.compiled import Params, Scenario, load_scenario
 
 __all__ = [
     "NegotiationModel",

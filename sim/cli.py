@@ -26,7 +26,7 @@ def _scenario_path(value: str | None) -> Path:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.scenario import load_scenario
+    from sim.scenario.compiled import load_scenario
 
     failed = False
     for path in args.files:
@@ -40,9 +40,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.model import run
-    from sim.render import draft_resolution, summary
-    from sim.scenario import load_scenario
+    from sim.model.model import run
+    from sim.reporting.run_text import draft_resolution, summary
+    from sim.scenario.compiled import load_scenario
 
     scenario = load_scenario(_scenario_path(args.scenario))
     result = run(scenario, seed=args.seed, protocol=args.protocol)
@@ -59,7 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     import shlex
 
-    from sim.sweep import SweepConfig, SweepInterrupted, sweep
+    from sim.experiments.sweep import SweepConfig, SweepInterrupted, sweep
 
     argv = sys.argv[1:] if args.argv is None else args.argv
     command = shlex.join(["stabsim", *argv])
@@ -91,7 +91,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def _report(folder: Path, fmt: str, point: int, sensitivity: str | None = None,
             compare: str | None = None, discover: Sequence[str] = ()) -> int:  # fmt: skip
-    from sim.briefing import report
+    from sim.reporting.briefing import report
 
     formats = ("pdf", "html") if fmt == "both" else (fmt,)
     pack = report(folder, formats, point, sensitivity, compare, discover)
@@ -110,8 +110,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from sim.summary import render
-    from sim.sweep import SweepError, load_summary
+    from sim.analysis.summary import render
+    from sim.experiments.sweep import SweepError, load_summary
 
     summary = load_summary(Path(args.dir))
     if args.point is not None and not 0 <= args.point < len(summary["points"]):
@@ -121,8 +121,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_power(args: argparse.Namespace) -> int:
-    from sim.power import empirical_pivotality, power_indices, simulated_votes, sweep_votes
-    from sim.scenario import load_scenario
+    from sim.model.power import empirical_pivotality, power_indices, simulated_votes, sweep_votes
+    from sim.scenario.compiled import load_scenario
 
     if args.sweep:
         scenario, votes = sweep_votes(Path(args.sweep))
@@ -149,7 +149,7 @@ def cmd_power(args: argparse.Namespace) -> int:
 
 
 def cmd_deu(args: argparse.Namespace) -> int:
-    from sim import deu
+    from sim.experiments import deu
 
     data = deu.load_deu(args.file)
     protocols = args.protocol or ["penholder", "compromise", "expected-utility"]
@@ -173,8 +173,8 @@ def cmd_deu(args: argparse.Namespace) -> int:
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     import shlex
 
-    from sim.sensitivity import SensitivityConfig, render, run
-    from sim.sweep import SweepInterrupted
+    from sim.experiments.sensitivity import SensitivityConfig, render, run
+    from sim.experiments.sweep import SweepInterrupted
 
     argv = sys.argv[1:] if args.argv is None else args.argv
     command = shlex.join(["stabsim", *argv])
@@ -198,7 +198,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         print(render(report.result, top=args.top))
     charts = ""
     if not args.no_charts and report.result is not None:
-        from sim.whatif_charts import available, save_sensitivity_charts
+        from sim.reporting.whatif_charts import available, save_sensitivity_charts
 
         if available():
             saved = save_sensitivity_charts(report.result, report.out)
@@ -212,8 +212,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     import json as _json
 
-    from sim.compare import compare, read_side, render, sentences
-    from sim.sweep import _write_json
+    from sim.analysis.compare import compare, read_side, render, sentences
+    from sim.experiments.sweep import _write_json
 
     a = read_side(Path(args.dir_a), args.point_a)
     b = read_side(Path(args.dir_b), args.point_b)
@@ -231,7 +231,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         _write_json(out / "compare.json", result)
-        from sim.whatif_charts import available, save_compare_chart
+        from sim.reporting.whatif_charts import available, save_compare_chart
 
         chart = save_compare_chart(result, out, label=args.label).name if available() else ""
         if not args.json:
@@ -242,7 +242,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_discover(args: argparse.Namespace) -> int:
     import json as _json
 
-    from sim.discover import discover, render
+    from sim.analysis.discover import discover, render
 
     result = discover(Path(args.dir), args.target, depth=args.depth, top=args.rules)
     print(_json.dumps(result, indent=2) if args.json else render(result))

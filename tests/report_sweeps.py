@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from sim import sweep as sw
+from sim.experiments import sweep as sw
 
 ROOT = Path(__file__).resolve().parent.parent
 GAZA = ROOT / "scenarios" / "gaza_isf_2025.yaml"

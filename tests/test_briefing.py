@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sim import briefing, charts
 from sim.cli import main
+from sim.reporting import briefing, charts
 from tests import report_sweeps
 from tests.report_sweeps import MINIMAL
 

@@ -13,8 +13,8 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
-from sim import charts, style
 from sim.errors import StabsimError
+from sim.reporting import charts, style
 from tests import report_sweeps
 from tests.report_sweeps import vetoed_everywhere
 

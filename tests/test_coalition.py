@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.coalition import commit_payoff, eligible, force_prospect, is_stable, stable_coalition
+from sim.model.coalition import commit_payoff, eligible, force_prospect, is_stable, stable_coalition
 
 
 @st.composite

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import sweep as sw
+from sim.analysis.compare import compare, newcombe_paired, newcombe_unpaired, read_side, sentences
 from sim.cli import main
-from sim.compare import compare, newcombe_paired, newcombe_unpaired, read_side, sentences
+from sim.experiments import sweep as sw
 from tests.test_sweep import noisy_scenario
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import deu
 from sim.cli import main
+from sim.experiments import deu
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "deu3_public.tsv"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sim import sweep as sw
+from sim.analysis.discover import discover
 from sim.cli import main
-from sim.discover import discover
+from sim.experiments import sweep as sw
 from tests.whatif_fixtures import one_lever
 
 

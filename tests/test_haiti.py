@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.loader import load_data, validate_data
+from sim.scenario.loader import load_data, validate_data
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "haiti_mss_2023.yaml"
 SEEDS = range(200)

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from sim.cli import main
 from sim.errors import ScenarioError
-from sim.loader import apply_override
-from sim.scenario import Scenario, load_scenario
+from sim.scenario.compiled import Scenario, load_scenario
+from sim.scenario.loader import apply_override
 from tests.conftest import BUNDLED
 
 
@@ -94,7 +94,7 @@ def test_unknown_field_lists_the_accepted_ones(data: dict) -> None:
 def test_duplicate_actor_ids_give_the_line() -> None:
     text = "name: x\nactors:\n  A: {name: a}\n  A: {name: b}\n"
     with pytest.raises(ScenarioError) as info:
-        from sim.loader import read_yaml
+        from sim.scenario.loader import read_yaml
 
         read_yaml(text, "dup.yaml")
     assert str(info.value) == (

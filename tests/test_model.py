@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.model import NegotiationModel
-from sim.scenario import Scenario, load_scenario
+from sim.model.model import NegotiationModel
+from sim.scenario.compiled import Scenario, load_scenario
 from tests.conftest import BUNDLED, SCENARIOS, unanimous_data
 
 GAZA = SCENARIOS / "gaza_isf_2025.yaml"
@@ -189,7 +189,7 @@ def test_host_withholds_consent_when_the_text_crosses_its_red_lines() -> None:
 def test_states_are_mesa_agents_that_show_their_state(gaza: Scenario) -> None:
     import mesa
 
-    from sim.agents import StateActor
+    from sim.model.agents import StateActor
 
     model = NegotiationModel(gaza, seed=1)
     assert len(model.agents) == len(gaza.actor_ids)

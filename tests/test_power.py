@@ -6,8 +6,8 @@ from itertools import permutations
 import numpy as np
 import pytest
 
-from sim.power import PowerError, empirical_pivotality, power_indices
-from sim.voting import ABSTAIN, NO, YES
+from sim.model.power import PowerError, empirical_pivotality, power_indices
+from sim.model.voting import ABSTAIN, NO, YES
 
 
 def council(n: int, vetoes: int) -> np.ndarray:
@@ -85,9 +85,9 @@ def test_empirical_pivotality_by_hand():
 def test_pivotality_from_a_sweep_equals_pivotality_from_the_same_runs(tmp_path):
     from pathlib import Path
 
-    import sim.sweep as sw
-    from sim.power import simulated_votes, sweep_votes
-    from sim.scenario import load_scenario
+    import sim.experiments.sweep as sw
+    from sim.model.power import simulated_votes, sweep_votes
+    from sim.scenario.compiled import load_scenario
 
     path = Path(__file__).resolve().parents[1] / "scenarios" / "minimal.yaml"
     out = tmp_path / "s"

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sim.model import NegotiationModel, run
-from sim.protocols import PROTOCOLS
-from sim.protocols.compromise import compromise_text, weighted_mean_position
-from sim.protocols.expected_utility import EUConfig, eu_round
-from sim.scenario import load_scenario
+from sim.model.model import NegotiationModel, run
+from sim.model.protocols import PROTOCOLS
+from sim.model.protocols.compromise import compromise_text, weighted_mean_position
+from sim.model.protocols.expected_utility import EUConfig, eu_round
+from sim.scenario.compiled import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

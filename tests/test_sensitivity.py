@@ -10,10 +10,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from sim import sensitivity as se
 from sim.cli import main
 from sim.errors import ScenarioError
-from sim.scenario import Scenario
+from sim.experiments import sensitivity as se
+from sim.scenario.compiled import Scenario
 from tests.whatif_fixtures import one_lever
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,6 +173,6 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, extra, expected):
 
 
 def _gaza():
-    from sim.loader import load_data
+    from sim.scenario.loader import load_data
 
     return load_data(GAZA)

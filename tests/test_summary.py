@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim import sweep as sw
-from sim.summary import render, spread, stat, wilson
+from sim.analysis.summary import render, spread, stat, wilson
+from sim.experiments import sweep as sw
 
 MINIMAL = Path(__file__).resolve().parent.parent / "scenarios" / "minimal.yaml"
 

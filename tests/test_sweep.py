@@ -15,10 +15,10 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from sim import sweep as sw
 from sim.cli import main
-from sim.model import NegotiationModel
-from sim.scenario import Scenario
+from sim.experiments import sweep as sw
+from sim.model.model import NegotiationModel
+from sim.scenario.compiled import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = ROOT / "scenarios" / "minimal.yaml"
@@ -441,7 +441,7 @@ def test_summary_command_prints_tables(reference, tmp_path, capsys):
 def test_progress_prints_plain_lines_when_not_a_terminal():
     import io
 
-    from sim.progress import Progress
+    from sim.experiments.progress import Progress
 
     stream = io.StringIO()
     p = Progress(100, done=20, mode="auto", stream=stream, every=0.0)

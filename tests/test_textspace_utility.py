@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import utility as ut
-from sim.scenario import load_scenario
+from sim.model import utility as ut
+from sim.scenario.compiled import load_scenario
 from tests.conftest import SCENARIOS
 
 
@@ -75,7 +75,7 @@ def test_options_in_words_use_the_scenario_labels(gaza) -> None:
     lead = by_id["leadership"]
     assert lead.words(lead.options.index("us_coordinated")) == "US-coordinated"
     assert by_id["duration"].words(3) == "24 months"
-    from sim.scenario import Scenario
+    from sim.scenario.compiled import Scenario
 
     data = load_scenario(SCENARIOS / "minimal.yaml").data
     plain = Scenario.from_data(data).space.clauses[0]

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sim.voting import (
+from sim.model.voting import (
     ABSTAIN,
     NO,
     YES,

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from sim import briefing, charts, whatif_pack
-from sim import sensitivity as se
-from sim import sweep as sw
 from sim.cli import main
+from sim.experiments import sensitivity as se
+from sim.experiments import sweep as sw
+from sim.reporting import briefing, charts, whatif_pack
 from tests import report_sweeps
 from tests.test_briefing import _pages, _Refs
 from tests.test_sensitivity import DUMMIES, LEVER

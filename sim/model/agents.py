@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.voting import VOTE_NAMES
+from sim.model.voting import VOTE_NAMES
 
 if TYPE_CHECKING:
-    from sim.model import NegotiationModel
+    from sim.model.model import NegotiationModel
 
 
 class StateActor(mesa.Agent):

@@ -29,9 +29,9 @@ import numpy as np
 import pyarrow.parquet as pq
 import yaml
 
+from sim.analysis.summary import wilson
 from sim.errors import StabsimError
-from sim.summary import wilson
-from sim.sweep import load_summary
+from sim.experiments.sweep import load_summary
 
 SCHEMA = "stabsim-compare/1"
 
@@ -295,7 +295,7 @@ def render(
     result: dict[str, Any], lines: list[str], top: int = 20, everything: bool = False
 ) -> str:
     """The largest changes as a table (flagged ones marked *), then the sentences."""
-    from sim.summary import _table
+    from sim.analysis.summary import _table
 
     a, b = result["a"], result["b"]
     rows = [r for r in result["changes"] if r["change"] is not None]

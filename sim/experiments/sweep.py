@@ -40,12 +40,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.analysis.summary import Layout, SummaryBuilder, coalition_key, text_key
 from sim.errors import Problem, ScenarioError, StabsimError
-from sim.model import NegotiationModel
-from sim.progress import Progress
-from sim.result import RunResult
-from sim.scenario import Scenario
-from sim.summary import Layout, SummaryBuilder, coalition_key, text_key
+from sim.experiments.progress import Progress
+from sim.model.model import NegotiationModel
+from sim.model.result import RunResult
+from sim.scenario.compiled import Scenario
 
 MANIFEST_SCHEMA = "stabsim-manifest/1"
 CHUNK_SECONDS = 0.1  # target work per chunk
@@ -713,7 +713,7 @@ def _calibrate(sc: Scenario, protocol: str | None, seed: int) -> float:
 def prepare(cfg: SweepConfig) -> tuple[Plan, list[Scenario], dict[str, Any]]:
     """Read and check the options and the scenario; return the plan, the compiled grid points
     and the sweep's identity (what must match for ``--resume``)."""
-    from sim.protocols import PROTOCOLS
+    from sim.model.protocols import PROTOCOLS
 
     if cfg.runs < 1:
         raise SweepError(f"--runs: expected a whole number >= 1, got {cfg.runs}")
@@ -740,7 +740,7 @@ def prepare(cfg: SweepConfig) -> tuple[Plan, list[Scenario], dict[str, Any]]:
         raise SweepError("--vary: at most 10,000 grid points; use fewer STEPS")
     if both := sorted(set(paths) & set(sets)):
         raise SweepError(f"--set and --vary both name {both[0]}; give it one or the other")
-    from sim.loader import load_data
+    from sim.scenario.loader import load_data
 
     data, source = load_data(cfg.scenario)
     for path in sets:

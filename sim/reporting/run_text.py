@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from sim.result import RunResult
-from sim.scenario import Scenario
+from sim.model.result import RunResult
+from sim.scenario.compiled import Scenario
 
 OUTCOME_WORDS = {
     "adopted": "ADOPTED",

@@ -1,6 +1,6 @@
 """Read, check and override scenario files, turning every mistake into a one-line problem.
 
-``load_spec(path)`` returns a validated :class:`~sim.schema.ScenarioSpec` or raises
+``load_spec(path)`` returns a validated :class:`~sim.scenario.schema.ScenarioSpec` or raises
 :class:`~sim.errors.ScenarioError` listing every problem as ``file: field.path: message``.
 """
 
@@ -14,10 +14,10 @@ from typing import Any, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.distributions import Dist
 from sim.errors import Problem, ScenarioError
-from sim.schema import ScenarioSpec, check_param
-from sim.textspace import CLAUSE_KINDS, SCALE, UNORDERED, ClauseDef, clause_def
+from sim.scenario.distributions import Dist
+from sim.scenario.schema import ScenarioSpec, check_param
+from sim.scenario.textspace import CLAUSE_KINDS, SCALE, UNORDERED, ClauseDef, clause_def
 
 MAX_SCALE_VALUES = 10_000
 
@@ -310,7 +310,7 @@ class _Checker:
                     )
                 else:
                     try:
-                        from sim.distributions import parse_dist
+                        from sim.scenario.distributions import parse_dist
 
                         parse_dist(ideal)
                     except ValueError as exc:
@@ -523,7 +523,7 @@ class _Checker:
 
 def validate_data(data: Any, source: str) -> ScenarioSpec:
     """Validate parsed YAML; raise ScenarioError with every problem found."""
-    from sim.protocols import PROTOCOLS
+    from sim.model.protocols import PROTOCOLS
 
     if not isinstance(data, dict):
         kind = "an empty file" if data is None else type(data).__name__

@@ -28,10 +28,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from sim import style
 from sim.errors import StabsimError
-from sim.result import OUTCOMES
-from sim.style import Frame, ci, num, option_label, pct
+from sim.model.result import OUTCOMES
+from sim.reporting import style
+from sim.reporting.style import Frame, ci, num, option_label, pct
 
 REQUIRED = ("summary.json", "manifest.json", "runs.parquet")
 
@@ -121,8 +121,8 @@ def _scenario_info(
     summary: dict[str, Any], manifest: dict[str, Any]
 ) -> tuple[str, tuple[ClauseInfo, ...], dict[str, str], tuple[str, ...]]:
     """Labels from the scenario text kept in the manifest; bare ids if it cannot be compiled."""
-    from sim.loader import read_yaml
-    from sim.scenario import Scenario
+    from sim.scenario.compiled import Scenario
+    from sim.scenario.loader import read_yaml
 
     scen = manifest.get("scenario") or {}
     try:

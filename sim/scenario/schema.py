@@ -1,9 +1,9 @@
 """The scenario file's shape: pydantic models with ``extra="forbid"``.
 
 Numeric parameters are ``Param`` fields: a number in a stated range, or a
-distribution (see :mod:`sim.distributions`) whose draws stay inside that range.
+distribution (see :mod:`sim.scenario.distributions`) whose draws stay inside that range.
 Cross-references (actor ids, clause and option names) are checked afterwards in
-:mod:`sim.loader`, where the whole file is known.
+:mod:`sim.scenario.loader`, where the whole file is known.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator
 
-from sim.distributions import Dist, parse_dist
+from sim.scenario.distributions import Dist, parse_dist
 
 Number = float | Dist
 

@@ -22,7 +22,7 @@ Rules:
 - Swings (tornado): the baseline (every parameter as in the scenario) and each parameter at the
   low and at the high end of its range, all with the same ``--swing-runs`` seeds; the swing of an
   output is its value at an end minus the baseline.
-- Files, chunks, executors, resume: as a sweep's (:mod:`sim.sweep`), with ``points.parquet``,
+- Files, chunks, executors, resume: as a sweep's (:mod:`sim.experiments.sweep`), with ``points.parquet``,
   ``sensitivity.json`` and ``manifest.json``.
 """
 
@@ -43,12 +43,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.distributions import Dist
 from sim.errors import StabsimError
-from sim.model import NegotiationModel
-from sim.progress import Progress
-from sim.scenario import Params, Scenario
-from sim.sweep import (
+from sim.experiments.progress import Progress
+from sim.experiments.sweep import (
     SweepInterrupted,
     _atomic_write,
     _now,
@@ -63,6 +60,9 @@ from sim.sweep import (
     run_seed,
     versions,
 )
+from sim.model.model import NegotiationModel
+from sim.scenario.compiled import Params, Scenario
+from sim.scenario.distributions import Dist
 
 SCHEMA = "stabsim-sensitivity/1"
 MANIFEST_SCHEMA = "stabsim-manifest/1"
@@ -521,8 +521,8 @@ class Prepared:
 
 def prepare(cfg: SensitivityConfig) -> Prepared:
     """Check the options and the scenario, resolve the parameters and build both designs."""
-    from sim.loader import load_data
-    from sim.protocols import PROTOCOLS
+    from sim.model.protocols import PROTOCOLS
+    from sim.scenario.loader import load_data
 
     if cfg.method not in METHODS:
         raise SensitivityError(f"--method: expected sobol or morris, got {cfg.method!r}")
@@ -766,7 +766,7 @@ def _fmt(x: float | None, kind: str) -> str:
 
 def render(result: dict[str, Any], top: int = 10) -> str:
     """The indices and swings of each output as terminal tables, most important first."""
-    from sim.summary import _table
+    from sim.analysis.summary import _table
 
     method = result["method"]
     lines = [

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from sim.textspace import TextSpace
+from sim.scenario.textspace import TextSpace
 
 Objective = Callable[[np.ndarray], np.ndarray]
 

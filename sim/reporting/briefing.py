@@ -2,14 +2,14 @@
 
 Rules:
 
-- Every number in a sentence is read from ``summary.json`` and formatted by ``sim.style``;
+- Every number in a sentence is read from ``summary.json`` and formatted by ``sim.reporting.style``;
   each :class:`Finding` lists the summary path of each number it prints, in order, so a test
   can recompute the sentence's numbers from the file.
 - The PDF is a cover page (findings, contents) and then one chart per page with a one-line
   reading; the HTML holds the same, with the images embedded as base64 (no external file).
 - Charts with nothing to show (no paths recorded, no grid, no adopted text) are left out of
   the pack and the cover says why; ``charts/`` still gets every chart that has data.
-- What-if results (:mod:`sim.whatif_pack`: sensitivity, compare, discover) are further
+- What-if results (:mod:`sim.reporting.whatif_pack`: sensitivity, compare, discover) are further
   :class:`Section` s: their sentences join the cover under their own heading (numbers looked up
   in ``sensitivity.json``, ``compare.json`` or ``discover-<target>.json`` the same way) and
   their charts follow the sweep's, one per page. A cover too long for one page continues on
@@ -29,10 +29,10 @@ from typing import Any
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from sim import charts, style
-from sim.charts import ReportError, SweepResults, load_results
-from sim.result import OUTCOMES
-from sim.style import Frame
+from sim.model.result import OUTCOMES
+from sim.reporting import charts, style
+from sim.reporting.charts import ReportError, SweepResults, load_results
+from sim.reporting.style import Frame
 
 FORMATS = ("pdf", "html")
 
@@ -109,7 +109,7 @@ def fmt(value: Any, kind: str) -> str:
     if kind == "pct0":
         return f"{100 * value:.0f}%"
     if kind == "pts":
-        from sim.compare import _pts
+        from sim.analysis.compare import _pts
 
         return _pts(value)
     return str(value)
@@ -444,7 +444,7 @@ def report(folder: str | Path, formats: Sequence[str] = FORMATS, point: int = 0,
     folder = Path(folder)
     sections = [sweep_section(res, point)]
     if sensitivity or compare or discover:
-        from sim import whatif_pack
+        from sim.reporting import whatif_pack
 
         sections += whatif_pack.sections(folder, sensitivity, compare, discover)
     written: list[Path] = []

@@ -13,7 +13,7 @@ from typing import overload
 
 import numpy as np
 
-from sim.schema import Clause, fmt_num
+from sim.scenario.schema import Clause, fmt_num
 
 ORDERED, UNORDERED, SCALE = "ordered", "unordered", "scale"
 CLAUSE_KINDS = (ORDERED, UNORDERED, SCALE)

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from sim.result import OUTCOMES
-from sim.voting import VOTE_NAMES
+from sim.model.result import OUTCOMES
+from sim.model.voting import VOTE_NAMES
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 TOP = 10
@@ -62,7 +62,7 @@ def spread(values: np.ndarray) -> dict[str, Any]:
     return {"n": len(values), "mean": float(np.mean(values)), "p5": float(p5), "p95": float(p95)}
 
 
-# --- the runs table's column names (shared with sim.sweep) ------------------------------------
+# --- the runs table's column names (shared with sim.experiments.sweep) ------------------------------------
 
 
 def text_key(text: dict[str, str]) -> str:

@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from sim.errors import StabsimError
-from sim.model import NegotiationModel
-from sim.protocols.compromise import nearest_option
-from sim.scenario import Scenario
+from sim.model.model import NegotiationModel
+from sim.model.protocols.compromise import nearest_option
+from sim.scenario.compiled import Scenario
 
 POS, SAL, RP, OUT, RULE = slice(13, 43), slice(43, 73), 73, 74, 8
 COMMISSION = "com"
@@ -168,7 +168,7 @@ def predict(data: DeuData, protocol: str, runs: int = 10, seed: int = 1) -> np.n
     scale, computed for a batch of issues) is run in one batch; any other protocol runs
     as full models, one per issue and run.
     """
-    from sim.protocols import PROTOCOLS, make_protocol
+    from sim.model.protocols import PROTOCOLS, make_protocol
 
     if runs < 1:
         raise DeuError(f"--runs: expected at least 1, got {runs}")

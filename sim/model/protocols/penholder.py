@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.agents import choose_demands, soften
-from sim.search import best_text
-from sim.voting import YES
+from sim.model.agents import choose_demands, soften
+from sim.model.search import best_text
+from sim.model.voting import YES
 
 if TYPE_CHECKING:
-    from sim.model import Assessment, NegotiationModel
+    from sim.model.model import Assessment, NegotiationModel
 
 
 REVISION_ENUMERATE_LIMIT = 64  # larger concession spaces are searched clause by clause

@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.errors import StabsimError
-from sim.voting import ABSTAIN, NO, VOTE_NAMES, YES
+from sim.model.voting import ABSTAIN, NO, VOTE_NAMES, YES
 
 if TYPE_CHECKING:
-    from sim.scenario import Scenario
+    from sim.scenario.compiled import Scenario
 
 
 class PowerError(StabsimError):
@@ -112,7 +112,7 @@ def power_indices(veto: np.ndarray, votes_needed: int) -> PowerIndices:
 def empirical_pivotality(votes: np.ndarray, veto: np.ndarray, votes_needed: int) -> np.ndarray:
     """Share of runs in which each member's vote decided adoption.
 
-    ``votes`` is (runs, members) with 0 yes, 1 abstain, 2 no (as in :mod:`sim.voting`).
+    ``votes`` is (runs, members) with 0 yes, 1 abstain, 2 no (as in :mod:`sim.model.voting`).
     A member is pivotal in a run when some other vote of its own would flip the result:
     on an adopted text, a veto holder (its no would block) or a yes voter when the yes
     count is exactly ``votes_needed``; on a failed text, a member not voting yes whose
@@ -141,7 +141,7 @@ def empirical_pivotality(votes: np.ndarray, veto: np.ndarray, votes_needed: int)
 def simulated_votes(scenario: Scenario, runs: int, seed: int = 1) -> np.ndarray:
     """(runs, members) the decisive vote of each of ``runs`` seeded single runs (a run with
     no vote counts every member as abstaining)."""
-    from sim.model import run
+    from sim.model.model import run
 
     if runs < 0:
         raise PowerError(f"--runs: expected 0 or more, got {runs}")
@@ -161,8 +161,8 @@ def sweep_votes(out: Path) -> tuple[Scenario, np.ndarray]:
     import pyarrow.parquet as pq
     import yaml
 
-    from sim.scenario import Scenario
-    from sim.sweep import SweepError
+    from sim.experiments.sweep import SweepError
+    from sim.scenario.compiled import Scenario
 
     out = Path(out)
     try:

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from sim import coalition as co
-from sim import utility as ut
-from sim import voting as vt
-from sim.agents import StateActor
-from sim.protocols import make_protocol
-from sim.result import Contribution, DraftVote, RoundRecord, RunResult
-from sim.scenario import Params, Scenario
-from sim.search import best_text
+from sim.model import coalition as co
+from sim.model import utility as ut
+from sim.model import voting as vt
+from sim.model.agents import StateActor
+from sim.model.protocols import make_protocol
+from sim.model.result import Contribution, DraftVote, RoundRecord, RunResult
+from sim.model.search import best_text
+from sim.scenario.compiled import Params, Scenario
 
 
 @dataclass

@@ -39,10 +39,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.protocols.compromise import compromise_text, nearest_option, record_draft
+from sim.model.protocols.compromise import compromise_text, nearest_option, record_draft
 
 if TYPE_CHECKING:
-    from sim.model import NegotiationModel
+    from sim.model.model import NegotiationModel
 
 
 @dataclass(frozen=True)

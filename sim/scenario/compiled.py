@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from sim.behaviour import behaviour_of
-from sim.distributions import Dist, Sampler, parse_dist
-from sim.loader import apply_override, load_data, parse_value, validate_data
-from sim.schema import ScenarioSpec
-from sim.textspace import UNORDERED, ClauseDef, TextSpace, clause_def
+from sim.scenario.behaviour import behaviour_of
+from sim.scenario.distributions import Dist, Sampler, parse_dist
+from sim.scenario.loader import apply_override, load_data, parse_value, validate_data
+from sim.scenario.schema import ScenarioSpec
+from sim.scenario.textspace import UNORDERED, ClauseDef, TextSpace, clause_def
 
 ARRAY_FIELDS = (
     "capability", "status_quo", "flexibility", "noise", "band", "veto_cost",

@@ -12,12 +12,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from sim.errors import StabsimError
-from sim.protocols.compromise import CompromiseProtocol
-from sim.protocols.expected_utility import ExpectedUtilityProtocol
-from sim.protocols.penholder import PenholderProtocol
+from sim.model.protocols.compromise import CompromiseProtocol
+from sim.model.protocols.expected_utility import ExpectedUtilityProtocol
+from sim.model.protocols.penholder import PenholderProtocol
 
 if TYPE_CHECKING:
-    from sim.model import NegotiationModel
+    from sim.model.model import NegotiationModel
 
 
 class NegotiationProtocol(Protocol):

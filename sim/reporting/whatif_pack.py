@@ -1,4 +1,4 @@
-"""What-if results in the briefing pack: one :class:`~sim.briefing.Section` each for a
+"""What-if results in the briefing pack: one :class:`~sim.reporting.briefing.Section` each for a
 sensitivity analysis, a comparison of two sweeps and scenario discovery on the sweep itself.
 
 Rules:
@@ -27,8 +27,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.briefing import Finding, Page, Section, _Writer
 from sim.errors import StabsimError
+from sim.reporting.briefing import Finding, Page, Section, _Writer
 
 OUTPUTS = {"adopted": "adoption", "viable": "a viable force"}
 WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
@@ -137,7 +137,7 @@ def sensitivity_findings(result: dict[str, Any], output: str) -> list[Finding]:
 
 def sensitivity_section(folder: str | Path) -> Section:
     """Which parameters matter, for adoption and a viable force: sentences and charts."""
-    from sim import whatif_charts as wc
+    from sim.reporting import whatif_charts as wc
 
     result = _read(folder, "--sensitivity", "sensitivity.json", "stabsim-sensitivity/1",
                    "stabsim sensitivity --out")  # fmt: skip
@@ -172,7 +172,7 @@ def sensitivity_section(folder: str | Path) -> Section:
 
 def compare_findings(result: dict[str, Any]) -> list[Finding]:
     """``stabsim compare``'s sentences, word for word, with each number looked up in the file."""
-    from sim.compare import _label, briefing_rows, what_changed
+    from sim.analysis.compare import _label, briefing_rows, what_changed
 
     src = "compare.json"
     names = result.get("names") or {}
@@ -208,7 +208,7 @@ def compare_findings(result: dict[str, Any]) -> list[Finding]:
 
 def compare_section(folder: str | Path) -> Section:
     """What changes between two sweeps: sentences and the chart of the largest changes."""
-    from sim import whatif_charts as wc
+    from sim.reporting import whatif_charts as wc
 
     result = _read(folder, "--compare", "compare.json", "stabsim-compare/1",
                    "stabsim compare A B --out")  # fmt: skip
@@ -223,7 +223,7 @@ def compare_section(folder: str | Path) -> Section:
 
 def discover_findings(result: dict[str, Any]) -> list[Finding]:
     """The base rate, then each rule with its density and coverage (as ``stabsim discover``)."""
-    from sim.discover import describe_target
+    from sim.analysis.discover import describe_target
 
     src = f"discover-{result['target']}.json"
     what = describe_target(result["target"])
@@ -249,9 +249,9 @@ def discover_findings(result: dict[str, Any]) -> list[Finding]:
 def discover_section(sweep: Path, target: str) -> Section:
     """Run discovery on the sweep for ``target``, write ``whatif/discover-<target>.json`` (the
     file the sentences read), and build the section."""
-    from sim import whatif_charts as wc
-    from sim.discover import describe_target, discover
-    from sim.sweep import _write_json
+    from sim.analysis.discover import describe_target, discover
+    from sim.experiments.sweep import _write_json
+    from sim.reporting import whatif_charts as wc
 
     result = discover(sweep, target)
     path = sweep / "whatif" / f"discover-{target}.json"

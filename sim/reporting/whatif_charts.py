@@ -1,4 +1,4 @@
-"""Charts of the what-if analysis in the house style (:mod:`sim.style`): the tornado of
+"""Charts of the what-if analysis in the house style (:mod:`sim.reporting.style`): the tornado of
 one-at-a-time swings, Sobol' total indices (or Morris mu*) with intervals, and the largest
 changes between two sweeps with their intervals.
 
@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from sim.errors import StabsimError
 
 try:  # the house style arrives with the charts issue (sim/style.py); until then, no charts
-    from sim import style
+    from sim.reporting import style
 except ImportError:  # pragma: no cover - only before sim/style.py is merged
     style = None  # type: ignore[assignment]
 
@@ -146,7 +146,7 @@ def indices(result: dict[str, Any], output: str = "adopted", top: int = 10,
 def changes(result: dict[str, Any], top: int = 12, label: str | None = None,
             size: Sequence[float] | None = None, note: str | None = None) -> Figure:  # fmt: skip
     """The largest changes between two sweeps as points with 95% intervals; flagged ones dark."""
-    from sim.compare import what_changed
+    from sim.analysis.compare import what_changed
 
     rows = [r for r in result["changes"] if r["change"] is not None][:top][::-1]
     head = label or result.get("label") or what_changed(result["a"], result["b"])
@@ -182,9 +182,9 @@ def changes(result: dict[str, Any], top: int = 12, label: str | None = None,
 
 def rules(result: dict[str, Any], size: Sequence[float] | None = None,
           note: str | None = None) -> Figure:  # fmt: skip
-    """Scenario discovery's rules (``sim.discover``) as bars of density against the base rate,
+    """Scenario discovery's rules (``sim.analysis.discover``) as bars of density against the base rate,
     densest on top, each labelled with its conditions and its coverage."""
-    from sim.discover import describe_target
+    from sim.analysis.discover import describe_target
 
     target = describe_target(result["target"])
     rows = result["rules"][::-1]

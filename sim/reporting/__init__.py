@@ -1,0 +1,2 @@
+"""Layer 5, what a reader sees: the house style, charts, terminal tables, sentences and the
+briefing pack."""
