@@ -10,9 +10,10 @@ import time
 from pathlib import Path
 
 from sim.experiments import deu
-from sim.model.model import run
-from sim.model.protocols import PROTOCOLS
+from sim.experiments.runner import run_seeds
+from sim.model.protocols import REGISTRY
 from sim.model.protocols.expected_utility import EUConfig, ExpectedUtilityProtocol
+from sim.model.simulate import run
 from sim.scenario.compiled import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,19 +31,21 @@ def main() -> None:
     if path.is_file():
         data = deu.load_deu(path)
         print(f"DEU III, {len(data.outcome)} issues x 10 runs (one core)")
-        for name in PROTOCOLS:
+        for name in REGISTRY:
             print(f"  {name:<18} {timed(lambda n=name: deu.predict(data, n, 10)):7.2f} s")
         lottery = ExpectedUtilityProtocol(EUConfig(conflict="lottery"))
         x, act = data.position / 100.0, data.salience > 0
         c = (data.capability / data.capability.max())[None, :].repeat(len(x), 0)
         s = data.salience / 100.0
-        secs = timed(lambda: lottery.forecast_scale(x.copy(), c, s, act & ~(x != x), 10, 1))
+        secs = timed(
+            lambda: lottery.forecast_scale(x.copy(), c, s, act & ~(x != x), run_seeds(1, 10))
+        )
         print(f"  {'expected-utility, lottery conflicts (every run played)':<18} {secs:7.2f} s")
     else:
         print(f"{path}: not found; skipping the DEU benchmark")
     for sc_path in sorted((ROOT / "scenarios").glob("*.yaml")):
         sc = load_scenario(sc_path)
-        for name in PROTOCOLS:
+        for name in REGISTRY:
             secs = timed(lambda n=name, sc=sc: [run(sc, seed=k, protocol=n) for k in range(20)])
             print(f"  {sc_path.name} {name:<18} {secs / 20 * 1e3:7.1f} ms per run")
 

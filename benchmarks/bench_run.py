@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.model.model import NegotiationModel
+from sim.model.simulate import make_model
 from sim.scenario.compiled import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +33,7 @@ def main() -> None:
     clock = time.perf_counter
     for seed in range(args.runs + 50):
         t0 = clock()
-        model = NegotiationModel(scenario, seed=seed)
+        model = make_model(scenario, seed)
         t1 = clock()
         while model.running:
             model.step()

@@ -11,6 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from sim.experiments.runner import Execution
 from sim.experiments.sensitivity import SensitivityConfig, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,12 +33,10 @@ def runs_of(n: int) -> int:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = SensitivityConfig(
-            scenario=GAZA, params=PARAMS, base_runs=MEASURED_N, replicates=REPLICATES,
-            swing_runs=SWING, workers=2, out=Path(tmp) / "s", progress="none",
-        )  # fmt: skip
+        cfg = SensitivityConfig(scenario=GAZA, params=PARAMS, base_runs=MEASURED_N,
+                                replicates=REPLICATES, swing_runs=SWING)  # fmt: skip
         t0 = time.perf_counter()
-        report = run(cfg)
+        report = run(cfg, Execution(out=Path(tmp) / "s", workers=2, progress="none"))
         wall = time.perf_counter() - t0
     per_run_2 = report.seconds / report.runs  # wall seconds per run on 2 processes
     per_run_1 = 2 * per_run_2  # CPU seconds per run (both cores busy)

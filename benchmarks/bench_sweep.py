@@ -25,8 +25,11 @@ from pathlib import Path
 import mesa
 import numpy as np
 
-from sim.experiments.sweep import SweepConfig, run_seed, sweep
+from sim.experiments.runner import Execution, run_seed
+from sim.experiments.sweep import SweepConfig, sweep
 from sim.model.model import NegotiationModel
+from sim.model.protocols import make_protocol
+from sim.model.simulate import make_model
 from sim.scenario.compiled import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,10 +43,8 @@ def timed_sweep(scenario: Path, runs: int, workers: int, out: Path) -> tuple[flo
     """Wall seconds of a whole sweep (start-up of the pool, runs, writing and the summary) and
     the CPU seconds it used in this process and its workers (unaffected by other load)."""
     c0, t0 = os.times(), time.perf_counter()
-    cfg = SweepConfig(
-        scenario=scenario, runs=runs, workers=workers, out=out, force=True, progress="none"
-    )
-    sweep(cfg)
+    sweep(SweepConfig(scenario=scenario, runs=runs),
+          Execution(out=out, workers=workers, force=True, progress="none"))  # fmt: skip
     c1, wall = os.times(), time.perf_counter() - t0
     keys = ("user", "system", "children_user", "children_system")
     return wall, sum(getattr(c1, k) - getattr(c0, k) for k in keys)
@@ -62,7 +63,12 @@ class BatchNegotiation(NegotiationModel):
     a DataCollector reporting the outcome every step (batch_run reads the last step's)."""
 
     def __init__(self, scenario: str, seed: int):
-        super().__init__(_scenario(scenario), seed=seed)
+        sc = _scenario(scenario)
+        rng = np.random.default_rng(seed)
+        stdlib_seed = int(rng.integers(np.iinfo(np.int32).max))  # as make_model does
+        params = sc.draw(rng)
+        super().__init__(sc, params, rng, make_protocol(sc.protocol), seed=seed,
+                         stdlib_seed=stdlib_seed)  # fmt: skip
         self.result = None
         self.datacollector = mesa.DataCollector(
             model_reporters={
@@ -149,12 +155,12 @@ def synthetic(actors: int, clauses: int, options: int = 10, seed: int = 0) -> di
 def cost_per_run(data: dict, budget: float = 1.5, most: int = 50) -> float:
     """Median seconds per run of a scenario (a warm-up run, then up to ``budget`` seconds)."""
     sc = Scenario.from_data(data, "synthetic")
-    NegotiationModel(sc, seed=0).run()
+    make_model(sc, 0).run()
     times: list[float] = []
     start = time.perf_counter()
     while len(times) < most and (time.perf_counter() - start < budget or len(times) < 3):
         t0 = time.perf_counter()
-        NegotiationModel(sc, seed=run_seed(1, len(times))).run()
+        make_model(sc, run_seed(1, len(times))).run()
         times.append(time.perf_counter() - t0)
     return float(np.median(times))
 
@@ -199,11 +205,8 @@ def child_memory(runs: int, out: str, workers: int) -> None:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    sweep(
-        SweepConfig(
-            scenario=GAZA, runs=runs, workers=workers, out=Path(out), force=True, progress="none"
-        )
-    )
+    sweep(SweepConfig(scenario=GAZA, runs=runs),
+          Execution(out=Path(out), workers=workers, force=True, progress="none"))  # fmt: skip
     stop.set()
     sampler.join()
     status = Path("/proc/self/status").read_text()

@@ -9,8 +9,9 @@ Typical use from Python::
 """
 
 from sim.errors import ScenarioError, StabsimError
-from sim.model.model import NegotiationModel, run
+from sim.model.model import NegotiationModel
 from sim.model.result import RunResult
+from sim.model.simulate import make_model, run
 from sim.scenario.compiled import Params, Scenario, load_scenario
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "ScenarioError",
     "StabsimError",
     "load_scenario",
+    "make_model",
     "run",
 ]
 __version__ = "0.1.0"

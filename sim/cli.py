@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +16,15 @@ DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "gaza_
 EXIT_INPUT = 2
 
 
+def _scenario_path(value: str | None) -> Path:
+    return Path(value) if value else DEFAULT_SCENARIO
+
+
+def _command(args: argparse.Namespace) -> tuple[str, list[str]]:
+    argv = sys.argv[1:] if args.argv is None else args.argv
+    return shlex.join(["stabsim", *argv]), list(argv)
+
+
 def _interrupted(exc: Exception, command: str, argv: Sequence[str]) -> int:
     """Say how to finish an interrupted job (the same command with --resume); exit 130."""
     again = command if "--resume" in argv else f"{command} --resume"
@@ -21,8 +32,22 @@ def _interrupted(exc: Exception, command: str, argv: Sequence[str]) -> int:
     return 130
 
 
-def _scenario_path(value: str | None) -> Path:
-    return Path(value) if value else DEFAULT_SCENARIO
+def _execution(args: argparse.Namespace, command: str):  # -> Execution
+    from sim.experiments.runner import Execution
+
+    return Execution(
+        out=Path(args.out) if args.out else None,  # type: ignore[arg-type]
+        workers=args.workers, scheduler=args.scheduler, dask_local=args.dask_local,
+        resume=args.resume, force=args.force, progress="none" if args.quiet else "auto",
+        command=command,
+    )  # fmt: skip
+
+
+def _rate(report, quiet: bool) -> None:
+    if not quiet and report.status != "complete":
+        rate = report.ran / report.seconds if report.seconds > 0 else 0.0
+        print(f"{report.ran:,} runs in {report.seconds:.1f} s ({rate:,.0f} runs/s, "
+              f"{report.backend}, tasks of {report.task_size})", file=sys.stderr)  # fmt: skip
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -34,13 +59,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
             load_scenario(path)
             print(f"{path}: ok")
         except StabsimError as exc:
-            print(str(exc), file=sys.stderr)
+            print(exc.for_command_line(), file=sys.stderr)
             failed = True
     return EXIT_INPUT if failed else 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.model.model import run
+    from sim.model.simulate import run
     from sim.reporting.run_text import draft_resolution, summary
     from sim.scenario.compiled import load_scenario
 
@@ -57,31 +82,22 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    import shlex
+    from sim.experiments.runner import Interrupted
+    from sim.experiments.sweep import SweepConfig, sweep
 
-    from sim.experiments.sweep import SweepConfig, SweepInterrupted, sweep
-
-    argv = sys.argv[1:] if args.argv is None else args.argv
-    command = shlex.join(["stabsim", *argv])
-    progress = "none" if args.quiet else "auto"
+    command, argv = _command(args)
     cfg = SweepConfig(
-        scenario=_scenario_path(args.scenario), runs=args.runs, seed=args.seed,
-        out=Path(args.out) if args.out else None, sets=args.set, vary=args.vary,
-        protocol=args.protocol, paths=args.paths, workers=args.workers,
-        chunk_size=args.chunk_size, scheduler=args.scheduler, dask_local=args.dask_local,
-        resume=args.resume, force=args.force, progress=progress, command=command,
+        scenario=_scenario_path(args.scenario), runs=args.runs, seed=args.seed, sets=args.set,
+        vary=args.vary, protocol=args.protocol, paths=args.paths, chunk_size=args.chunk_size,
     )  # fmt: skip
     try:
-        report = sweep(cfg)
-    except SweepInterrupted as exc:
+        report = sweep(cfg, _execution(args, command))
+    except Interrupted as exc:
         return _interrupted(exc, command, argv)
     if report.status == "complete":
         print(f"{report.out}: this sweep is already complete; see: stabsim summary {report.out}")
         return 0
-    if not args.quiet:
-        rate = report.ran / report.seconds if report.seconds > 0 else 0.0
-        print(f"{report.ran:,} runs in {report.seconds:.1f} s ({rate:,.0f} runs/s, "
-              f"{report.backend}, chunks of {report.chunk_size})", file=sys.stderr)  # fmt: skip
+    _rate(report, args.quiet)
     print(f"wrote {report.out}/runs.parquet ({report.runs:,} rows), summary.json, manifest.json"
           f"; see: stabsim summary {report.out}")  # fmt: skip
     if args.report:
@@ -110,142 +126,131 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from sim.analysis.summary import render
-    from sim.experiments.sweep import SweepError, load_summary
+    from sim.analysis.folders import open_sweep
+    from sim.reporting.tables import summary_table
 
-    summary = load_summary(Path(args.dir))
-    if args.point is not None and not 0 <= args.point < len(summary["points"]):
-        raise SweepError(f"--point: expected 0 to {len(summary['points']) - 1}, got {args.point}")
-    print(render(summary, args.point))
+    sweep = open_sweep(Path(args.dir))
+    if args.point is not None:
+        sweep.check_point(args.point)
+    print(summary_table(sweep.summary, args.point))
     return 0
 
 
 def cmd_power(args: argparse.Namespace) -> int:
-    from sim.model.power import empirical_pivotality, power_indices, simulated_votes, sweep_votes
-    from sim.scenario.compiled import load_scenario
+    from sim.model.power import empirical_pivotality, power_indices
+    from sim.reporting.tables import power_table
 
     if args.sweep:
-        scenario, votes = sweep_votes(Path(args.sweep))
+        from sim.analysis.folders import open_sweep
+
+        sweep = open_sweep(Path(args.sweep), need_runs=True)
+        labels, votes = sweep.labels, sweep.votes()
+        title, needed = labels.title, labels.votes_needed
+        members, veto_ids = labels.members, set(labels.veto)
         source = f"{len(votes):,} runs of the sweep in {args.sweep}"
     else:
+        from sim.experiments.power import simulated_votes
+        from sim.scenario.compiled import load_scenario
+
         scenario = load_scenario(_scenario_path(args.scenario))
         votes = simulated_votes(scenario, args.runs, args.seed)
-        source = f"{args.runs} seeded runs (seeds from {args.seed})"
-    ids = [scenario.actor_ids[m] for m in scenario.members]
-    idx = power_indices(scenario.veto, scenario.votes_needed)
-    pivot = empirical_pivotality(votes, scenario.veto, scenario.votes_needed)
-    vetoes = [i for i, v in zip(ids, scenario.veto, strict=True) if v]
-    print(
-        f"{scenario.spec.name}: {len(ids)} members, {scenario.votes_needed} votes needed, "
-        f"veto: {', '.join(vetoes) or 'none'}"
-    )
-    print(f"{'member':<8}{'Shapley-Shubik':>24}{'Banzhaf (normalised)':>26}{'pivotal':>10}")
-    for k, a in enumerate(ids):
-        ss, bz = idx.shapley_shubik[k], idx.banzhaf[k]
-        print(f"{a:<8}{f'{ss} = {float(ss):.4f}':>24}{f'{bz} = {float(bz):.4f}':>26}"
-              f"{pivot[k]:>10.3f}")  # fmt: skip
-    print(f"pivotal: share of {source} in which the member's vote decided adoption")
+        title, needed = scenario.spec.name, scenario.votes_needed
+        members = tuple(scenario.actor_ids[m] for m in scenario.members)
+        veto_ids = {scenario.actor_ids[m] for m in scenario.members[scenario.veto]}
+        source = f"{args.runs} seeded runs (seed {args.seed}, as a sweep's first runs)"
+    import numpy as np
+
+    veto = np.array([m in veto_ids for m in members])
+    idx = power_indices(veto, needed)
+    pivot = empirical_pivotality(votes, veto, needed)
+    print(power_table(title, members, veto, needed, idx, pivot, source))
     return 0
 
 
 def cmd_deu(args: argparse.Namespace) -> int:
     from sim.experiments import deu
+    from sim.reporting.tables import deu_table
 
     data = deu.load_deu(args.file)
     protocols = args.protocol or ["penholder", "compromise", "expected-utility"]
     baseline = deu.compromise_baseline(data)
-    base = deu.errors(baseline, data.outcome)
-    print(f"{data.source}: {len(data.outcome)} issues, {args.runs} runs per issue")
-    print(f"{'model':<20}{'mean error':>12}{'median error':>14}{'within 10':>11}")
+    rows = []
     for name in protocols:
         prediction = deu.predict_median(data, name, args.runs, args.seed)
-        e = deu.errors(prediction, data.outcome)
-        print(f"{name:<20}{e.mean:>12.1f}{e.median:>14.1f}{e.within10:>11.0%}")
+        rows.append((name, deu.errors(prediction, data.outcome)))
         if args.csv:
             path = args.csv if len(protocols) == 1 else deu.csv_name(args.csv, name)
             deu.write_csv(path, data, prediction, baseline)
-    print(
-        f"{'compromise baseline':<20}{base.mean:>12.1f}{base.median:>14.1f}{base.within10:>11.0%}"
-    )
+    rows.append(("compromise baseline", deu.errors(baseline, data.outcome)))
+    print(f"{data.source}: {len(data.outcome)} issues, {args.runs} runs per issue")
+    print(deu_table(rows))
     return 0
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    import shlex
+    from sim.experiments.runner import Interrupted
+    from sim.experiments.sensitivity import SensitivityConfig, run
+    from sim.reporting.tables import sensitivity_table
 
-    from sim.experiments.sensitivity import SensitivityConfig, render, run
-    from sim.experiments.sweep import SweepInterrupted
-
-    argv = sys.argv[1:] if args.argv is None else args.argv
-    command = shlex.join(["stabsim", *argv])
+    command, argv = _command(args)
     cfg = SensitivityConfig(
         scenario=_scenario_path(args.scenario), params=args.params, method=args.method,
         base_runs=args.base_runs, replicates=args.replicates, swing_runs=args.swing_runs,
         clause=args.clause, seed=args.seed, sets=args.set, protocol=args.protocol,
-        out=Path(args.out) if args.out else None, workers=args.workers,
-        scheduler=args.scheduler, dask_local=args.dask_local, resume=args.resume,
-        force=args.force, progress="none" if args.quiet else "auto", command=command,
     )  # fmt: skip
     try:
-        report = run(cfg)
-    except SweepInterrupted as exc:
+        report = run(cfg, _execution(args, command))
+    except Interrupted as exc:
         return _interrupted(exc, command, argv)
-    if report.status != "complete" and not args.quiet:
-        rate = report.ran / report.seconds if report.seconds > 0 else 0.0
-        print(f"{report.ran:,} runs in {report.seconds:.1f} s ({rate:,.0f} runs/s, "
-              f"{report.backend})", file=sys.stderr)  # fmt: skip
+    _rate(report, args.quiet)
     if report.result is not None:
-        print(render(report.result, top=args.top))
+        print(sensitivity_table(report.result, top=args.top))
     charts = ""
     if not args.no_charts and report.result is not None:
-        from sim.reporting.whatif_charts import available, save_sensitivity_charts
+        from sim.reporting.whatif_charts import save_sensitivity_charts
 
-        if available():
-            saved = save_sensitivity_charts(report.result, report.out)
-            charts = ", " + ", ".join(p.name for p in saved)
-        else:
-            print("stabsim: charts skipped: this checkout has no sim/style.py", file=sys.stderr)
+        saved = save_sensitivity_charts(report.result, report.out)
+        charts = ", " + ", ".join(p.name for p in saved)
     print(f"\nwrote {report.out}/points.parquet, sensitivity.json, manifest.json{charts}")
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    import json as _json
-
-    from sim.analysis.compare import compare, read_side, render, sentences
-    from sim.experiments.sweep import _write_json
+    from sim.analysis.compare import compare, read_side
+    from sim.experiments.runner import write_json
+    from sim.reporting.findings import compare_sentences
+    from sim.reporting.tables import compare_table
 
     a = read_side(Path(args.dir_a), args.point_a)
     b = read_side(Path(args.dir_b), args.point_b)
     result = compare(a, b, pairing=not args.unpaired)
     names = {**a.names, **b.names}
-    lines = sentences(result, names, args.label)
+    lines = compare_sentences(result, names, args.label)
     result["label"] = args.label  # the briefing pack writes the same sentences from the file
     result["names"] = names
     result["sentences"] = lines
     if args.json:
-        print(_json.dumps(result, indent=2))
+        print(json.dumps(result, indent=2))
     else:
-        print(render(result, lines, top=args.top, everything=args.all))
+        print(compare_table(result, lines, top=args.top, everything=args.all))
     if args.out:
+        from sim.reporting.whatif_charts import save_compare_chart
+
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        _write_json(out / "compare.json", result)
-        from sim.reporting.whatif_charts import available, save_compare_chart
-
-        chart = save_compare_chart(result, out, label=args.label).name if available() else ""
+        write_json(out / "compare.json", result)
+        chart = save_compare_chart(result, out, label=args.label).name
         if not args.json:
-            print(f"\nwrote {out}/compare.json" + (f", {chart}" if chart else ""))
+            print(f"\nwrote {out}/compare.json, {chart}")
     return 0
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
-    import json as _json
-
-    from sim.analysis.discover import discover, render
+    from sim.analysis.discover import discover
+    from sim.reporting.tables import discover_text
 
     result = discover(Path(args.dir), args.target, depth=args.depth, top=args.rules)
-    print(_json.dumps(result, indent=2) if args.json else render(result))
+    print(json.dumps(result, indent=2) if args.json else discover_text(result))
     return 0
 
 
@@ -326,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("power", help="voting power of the Council rule and empirical pivotality")
     p.add_argument("scenario", nargs="?", help="scenario file (default: the bundled Gaza case)")
     p.add_argument("--runs", type=int, default=100, help="seeded runs for pivotality (default 100)")
-    p.add_argument("--seed", type=int, default=1, help="first seed (default 1)")
+    p.add_argument("--seed", type=int, default=1, help="seed, as a sweep's (default 1)")
     p.add_argument("--sweep", metavar="DIR", help="pivotality from a finished sweep's runs instead")
     p.set_defaults(func=cmd_power)
 
@@ -334,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="deu3_public.tsv (doi 10.34810/data53)")
     p.add_argument("--protocol", action="append", help="protocol (repeatable; default: all three)")
     p.add_argument("--runs", type=int, default=10, help="runs per issue (default 10)")
-    p.add_argument("--seed", type=int, default=1, help="first seed (default 1)")
+    p.add_argument("--seed", type=int, default=1, help="seed, as a sweep's (default 1)")
     p.add_argument("--csv", help="write the per-issue table here (one file per protocol)")
     p.set_defaults(func=cmd_deu)
 
@@ -401,7 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except StabsimError as exc:
-        print(str(exc), file=sys.stderr)
+        print(exc.for_command_line(), file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("stabsim: interrupted", file=sys.stderr)

@@ -20,6 +20,10 @@ class Problem:
 class StabsimError(Exception):
     """Base class of every error stabsim reports to a user as one line."""
 
+    def for_command_line(self) -> str:
+        """The message as the command line prints it (options named by their flags)."""
+        return str(self)
+
 
 class ScenarioError(StabsimError):
     """A scenario file (or an override of one) is invalid; holds every problem found."""
@@ -28,3 +32,36 @@ class ScenarioError(StabsimError):
         self.source = source
         self.problems = problems
         super().__init__("\n".join(p.line(source) for p in problems))
+
+
+class OptionError(StabsimError):
+    """An argument of a library call (a command-line option) is out of range or malformed.
+
+    The library names the argument (``runs``); the command line names its flag (``--runs``)."""
+
+    def __init__(self, argument: str, message: str):
+        self.argument = argument
+        self.message = message
+        super().__init__(f"{argument}: {message}")
+
+    def for_command_line(self) -> str:
+        return f"{flag(self.argument)}: {self.message}"
+
+
+def flag(argument: str) -> str:
+    """The command-line flag of a library argument: ``chunk_size`` -> ``--chunk-size``."""
+    return "--" + argument.replace("_", "-")
+
+
+class FolderError(StabsimError):
+    """An output folder cannot take this job (it holds another job, or other files).
+
+    The message names its remedies as ``{out}``, ``{force}`` and ``{resume}``: arguments in
+    Python (``force=True``), flags on the command line (``--force``)."""
+
+    def __init__(self, template: str):
+        self.template = template
+        super().__init__(template.format(out="out", force="force=True", resume="resume=True"))
+
+    def for_command_line(self) -> str:
+        return self.template.format(out="--out", force="--force", resume="--resume")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from sim.experiments import sweep as sw
+from tests import runs
 
 ROOT = Path(__file__).resolve().parent.parent
 GAZA = ROOT / "scenarios" / "gaza_isf_2025.yaml"
@@ -25,9 +25,7 @@ def _sweep(base: Path, name: str, data: Any | None = None, **kw: Any) -> Path:
         scenario = base / f"{name}.yaml"
         scenario.write_text(yaml.safe_dump(data, sort_keys=False))
     out = base / name
-    cfg = sw.SweepConfig(scenario=scenario, out=out, workers=1, progress="none",
-                         command=f"stabsim sweep ({name})", **kw)  # fmt: skip
-    sw.sweep(cfg)
+    runs.sweep(scenario, out, command=f"stabsim sweep ({name})", **kw)
     return out
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from sim.analysis.folders import open_sweep
 from sim.cli import main
-from sim.reporting import briefing, charts
+from sim.reporting import briefing, findings, sections
 from tests import report_sweeps
 from tests.report_sweeps import MINIMAL
 
@@ -31,12 +32,12 @@ def _pages(pdf: Path) -> int:
 
 @pytest.mark.parametrize("sweep", ALL)
 def test_every_number_in_a_sentence_is_read_from_summary_json(sweeps, sweep):
-    res = charts.load_results(sweeps[sweep])
+    res = open_sweep(sweeps[sweep])
     summary = json.loads((sweeps[sweep] / "summary.json").read_text())  # fresh from disk
-    found = briefing.findings(res)
+    found = findings.sweep_findings(res)
     assert found
     for f in found:
-        expected = [briefing.resolve(summary, path, kind) for path, kind in f.numbers]
+        expected = [findings.resolve(summary, path, kind) for path, kind in f.numbers]
         printed = NUMBER.findall(f.text)
         assert printed == [n for e in expected for n in NUMBER.findall(e)], f.text
 
@@ -44,7 +45,7 @@ def test_every_number_in_a_sentence_is_read_from_summary_json(sweeps, sweep):
 def test_headline_sentences_recomputed_by_hand(sweeps):
     summary = json.loads((sweeps["gaza"] / "summary.json").read_text())
     pt = summary["points"][0]
-    text = " ".join(f.text for f in briefing.findings(charts.load_results(sweeps["gaza"])))
+    text = " ".join(f.text for f in findings.sweep_findings(open_sweep(sweeps["gaza"])))
     a = pt["outcomes"]["adopted"]
     m = re.search(r"Adopted in ([\d.]+)% of runs \(95% CI ([\d.]+)–([\d.]+)%\)", text)
     assert m, text
@@ -63,7 +64,7 @@ def test_headline_sentences_recomputed_by_hand(sweeps):
 
 def test_grid_sentence_names_the_extremes(sweeps):
     summary = json.loads((sweeps["grid1"] / "summary.json").read_text())
-    text = " ".join(f.text for f in briefing.findings(charts.load_results(sweeps["grid1"])))
+    text = " ".join(f.text for f in findings.sweep_findings(open_sweep(sweeps["grid1"])))
     assert "Across the grid, adoption" in text and "actors.P.status_quo" in text
     assert text.startswith(
         f"At the grid point actors.P.status_quo = {summary['points'][0]['grid']['actors.P.status_quo']:.3g}"
@@ -83,9 +84,9 @@ class _Refs(HTMLParser):
 
 @pytest.mark.parametrize("sweep", ["gaza", "vetoed", "grid2"])
 def test_pack_html_is_self_contained_and_pdf_has_a_page_per_chart(sweeps, sweep):
-    res = charts.load_results(sweeps[sweep])
+    res = open_sweep(sweeps[sweep])
     pack = briefing.report(sweeps[sweep])
-    shown, omitted = briefing.plan(res)
+    shown, omitted = sections.plan(res)
     assert _pages(pack.pdf) == 1 + len(shown)
     page = pack.html.read_text()
     parser = _Refs()
@@ -94,7 +95,7 @@ def test_pack_html_is_self_contained_and_pdf_has_a_page_per_chart(sweeps, sweep)
     assert parser.images == len(shown)
     assert parser.refs and all(r.startswith("data:image/png;base64,") for r in parser.refs)
     assert "http:" not in page and "https:" not in page
-    for f in briefing.findings(res):
+    for f in findings.sweep_findings(res):
         assert f.text.replace("&", "&amp;").split(" (")[0] in page
     for name in shown:
         assert (sweeps[sweep] / "charts" / f"{name}.png").is_file()
@@ -123,6 +124,6 @@ def test_sweep_report_flag_writes_the_pack(tmp_path, capsys):
     argv = ["sweep", str(MINIMAL), "--runs", "5", "--workers", "1", "--out", str(out),
             "--quiet", "--report"]  # fmt: skip
     assert main(argv) == 0
-    assert _pages(out / "briefing.pdf") == 1 + len(briefing.plan(charts.load_results(out))[0])
+    assert _pages(out / "briefing.pdf") == 1 + len(sections.plan(open_sweep(out))[0])
     assert (out / "briefing.html").is_file()
     assert f"briefing pack: {out}/briefing.pdf" in capsys.readouterr().out

@@ -13,6 +13,7 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
+from sim.analysis.folders import open_sweep
 from sim.errors import StabsimError
 from sim.reporting import charts, style
 from tests import report_sweeps
@@ -41,7 +42,7 @@ def _not_blank(img: np.ndarray) -> None:
 
 @pytest.mark.parametrize("name", list(charts.CHARTS))
 def test_chart_saves_png_and_svg_of_the_slide_size(sweeps, tmp_path, name):
-    res = charts.load_results(sweeps["gaza"])
+    res = open_sweep(sweeps["gaza"])
     fig = charts.CHARTS[name](res)
     assert isinstance(fig, Figure)
     png, svg = charts.save(fig, tmp_path / name)
@@ -55,7 +56,7 @@ def test_chart_saves_png_and_svg_of_the_slide_size(sweeps, tmp_path, name):
 
 @pytest.mark.parametrize("edge", EDGES)
 def test_every_chart_builds_on_the_edge_cases(sweeps, edge):
-    res = charts.load_results(sweeps[edge])
+    res = open_sweep(sweeps[edge])
     for name, fn in charts.CHARTS.items():
         fig = fn(res, size=style.PAGE)
         img = _png(fig, dpi=30)
@@ -67,22 +68,22 @@ def test_edge_cases_are_what_they_claim(sweeps):
     vetoed = json.loads((sweeps["vetoed"] / "summary.json").read_text())
     assert vetoed_everywhere(vetoed) and not vetoed["points"][0]["texts"]
     assert json.loads((sweeps["single"] / "summary.json").read_text())["points"][0]["runs"] == 1
-    nocontrib = charts.load_results(sweeps["nocontrib"])
+    nocontrib = open_sweep(sweeps["nocontrib"])
     assert nocontrib.point()["contributors"] == {}
-    assert len(charts.load_results(sweeps["onepoint"]).summary["points"]) == 1
+    assert len(open_sweep(sweeps["onepoint"]).summary["points"]) == 1
 
 
 def test_empty_charts_say_why(sweeps):
     def texts(fig):
         return " ".join(t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")))
 
-    vetoed = charts.load_results(sweeps["vetoed"])
+    vetoed = open_sweep(sweeps["vetoed"])
     assert "No text was adopted" in texts(charts.texts(vetoed))
     assert "no troop contributors" in texts(
-        charts.coalition(charts.load_results(sweeps["nocontrib"]))
+        charts.coalition(open_sweep(sweeps["nocontrib"]))
     )
-    assert "--paths" in texts(charts.path(charts.load_results(sweeps["nocontrib"])))
-    assert "--vary" in texts(charts.grid(charts.load_results(sweeps["gaza"])))
+    assert "--paths" in texts(charts.path(open_sweep(sweeps["nocontrib"])))
+    assert "--vary" in texts(charts.grid(open_sweep(sweeps["gaza"])))
 
 
 def _summary_numbers(summary: dict) -> set[str]:
@@ -111,7 +112,7 @@ def _summary_numbers(summary: dict) -> set[str]:
 
 @pytest.mark.parametrize("sweep", ["gaza", "grid1", "grid2", "vetoed"])
 def test_titles_print_only_numbers_from_the_summary(sweeps, sweep):
-    res = charts.load_results(sweeps[sweep])
+    res = open_sweep(sweeps[sweep])
     known = _summary_numbers(json.loads((sweeps[sweep] / "summary.json").read_text()))
     for name, fn in charts.CHARTS.items():
         title = fn(res).texts[0].get_text()
@@ -121,13 +122,13 @@ def test_titles_print_only_numbers_from_the_summary(sweeps, sweep):
 
 def test_not_a_sweep_is_one_line_naming_the_folder(tmp_path):
     with pytest.raises(StabsimError, match=rf"^{re.escape(str(tmp_path))}: no summary.json") as e:
-        charts.load_results(tmp_path)
+        open_sweep(tmp_path)
     assert "\n" not in str(e.value)
-    with pytest.raises(StabsimError, match="not a folder"):
-        charts.load_results(tmp_path / "missing")
+    with pytest.raises(StabsimError, match="no such folder"):
+        open_sweep(tmp_path / "missing")
     (tmp_path / "manifest.json").write_text("{}")
     with pytest.raises(StabsimError, match="unfinished"):
-        charts.load_results(tmp_path)
+        open_sweep(tmp_path)
 
 
 def test_numbers_are_written_without_false_certainty():

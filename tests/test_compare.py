@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.analysis.compare import compare, newcombe_paired, newcombe_unpaired, read_side, sentences
+from sim.analysis.compare import compare, newcombe_paired, newcombe_unpaired, read_side
 from sim.cli import main
-from sim.experiments import sweep as sw
+from sim.reporting.findings import compare_sentences as sentences
+from tests import runs
 from tests.test_sweep import noisy_scenario
 
 
@@ -42,9 +43,7 @@ def sweeps(tmp_path_factory) -> dict[str, Path]:
     out = {}
     for name, sets, seed in (("a", [], 3), ("a2", [], 4),
                              ("b", ["actors.P.vote.veto_cost=1"], 3)):  # fmt: skip
-        cfg = sw.SweepConfig(scenario=scen, runs=400, seed=seed, out=base / name, sets=sets,
-                             workers=1, progress="none")  # fmt: skip
-        sw.sweep(cfg)
+        runs.sweep(scen, base / name, runs=400, seed=seed, sets=sets)
         out[name] = base / name
     return out
 

@@ -9,7 +9,7 @@ import pytest
 
 from sim.analysis.discover import discover
 from sim.cli import main
-from sim.experiments import sweep as sw
+from tests import runs
 from tests.whatif_fixtures import one_lever
 
 
@@ -18,9 +18,7 @@ def grid(tmp_path_factory) -> Path:
     """Viable iff M01's troops reach 1,000: a grid of 500 to 1,500 in steps of 100."""
     base = tmp_path_factory.mktemp("disc")
     scen = one_lever(base / "lever.yaml")
-    cfg = sw.SweepConfig(scenario=scen, runs=10, seed=1, out=base / "g", workers=1,
-                         vary=["actors.M01.troops.max=500:1500:11"], progress="none")  # fmt: skip
-    sw.sweep(cfg)
+    runs.sweep(scen, base / "g", runs=10, seed=1, vary=["actors.M01.troops.max=500:1500:11"])
     return base / "g"
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sim.cli import main
 from sim.errors import ScenarioError
 from sim.scenario.compiled import Scenario, load_scenario
-from sim.scenario.loader import apply_override
+from sim.scenario.overrides import apply_override
 from tests.conftest import BUNDLED
 
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.model.model import NegotiationModel
+from sim.model.simulate import make_model
 from sim.scenario.compiled import Scenario, load_scenario
 from tests.conftest import BUNDLED, SCENARIOS, unanimous_data
 
@@ -80,7 +80,7 @@ def test_minimal_scenario_hand_worked_outcome() -> None:
 
 def test_minimal_opening_draft_would_be_vetoed() -> None:
     scenario = load_scenario(SCENARIOS / "minimal.yaml")
-    model = NegotiationModel(scenario, seed=1)
+    model = make_model(scenario, 1)
     assert scenario.space.describe(model.draft) == {"mandate": "authorizes", "lead": "regional"}
     assessment = model.assess(model.draft[None, :])
     assert assessment.p_adopt[0] == 0.0
@@ -166,7 +166,7 @@ def test_large_text_space_is_searched_clause_by_clause() -> None:
     assert scenario.space.n_texts == 100_000
     r = sim.run(scenario, seed=0)
     assert r.outcome in ("adopted", "vetoed", "failed", "withdrawn", "no_agreement")
-    model = NegotiationModel(scenario, seed=0)
+    model = make_model(scenario, 0)
     rival = model.rival_draft(1, model.draft)  # climbs: the space is above enumerate_limit
     if rival is not None:
         assert model.assess(rival.text[None, :]).eff[1, 0] > model.params.status_quo[1]
@@ -191,7 +191,7 @@ def test_states_are_mesa_agents_that_show_their_state(gaza: Scenario) -> None:
 
     from sim.model.agents import StateActor
 
-    model = NegotiationModel(gaza, seed=1)
+    model = make_model(gaza, 1)
     assert len(model.agents) == len(gaza.actor_ids)
     assert all(isinstance(a, StateActor) and isinstance(a, mesa.Agent) for a in model.agents)
     model.step()

@@ -8,6 +8,7 @@ import pytest
 
 from sim.model.power import PowerError, empirical_pivotality, power_indices
 from sim.model.voting import ABSTAIN, NO, YES
+from tests import runs
 
 
 def council(n: int, vetoes: int) -> np.ndarray:
@@ -85,16 +86,16 @@ def test_empirical_pivotality_by_hand():
 def test_pivotality_from_a_sweep_equals_pivotality_from_the_same_runs(tmp_path):
     from pathlib import Path
 
-    import sim.experiments.sweep as sw
-    from sim.model.power import simulated_votes, sweep_votes
+    from sim.analysis.folders import open_sweep
+    from sim.experiments.power import simulated_votes
     from sim.scenario.compiled import load_scenario
 
     path = Path(__file__).resolve().parents[1] / "scenarios" / "minimal.yaml"
     out = tmp_path / "s"
-    sw.sweep(sw.SweepConfig(scenario=path, out=out, runs=40, seed=3, workers=1, progress="none"))
-    scenario, votes = sweep_votes(out)
+    runs.sweep(path, out, runs=40, seed=3)
+    sweep = open_sweep(out)
+    votes = sweep.votes()
     assert votes.shape == (40, 3)
-    seeds = [sw.run_seed(3, i) for i in range(40)]
-    one_by_one = np.vstack([simulated_votes(load_scenario(path), 1, s) for s in seeds])
-    assert (votes == one_by_one).all()
-    assert scenario.votes_needed == 2
+    # the same --seed means the same runs in both commands
+    assert (votes == simulated_votes(load_scenario(path), 40, 3)).all()
+    assert sweep.labels.votes_needed == 2

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sim.model.model import NegotiationModel, run
-from sim.model.protocols import PROTOCOLS
+from sim.model.protocols import REGISTRY
 from sim.model.protocols.compromise import compromise_text, weighted_mean_position
 from sim.model.protocols.expected_utility import EUConfig, eu_round
+from sim.model.simulate import make_model, run
 from sim.scenario.compiled import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,7 +49,7 @@ def test_expected_utility_on_minimal_by_hand(minimal):
     # T (1.0) move to nobody's offer: the weighted mean stays 1.3/1.8 -> endorses; the
     # unordered lead clause takes the compromise option (regional). Positions never
     # settle, so the draft is tabled at the deadline (max_rounds 5).
-    m = NegotiationModel(minimal, seed=1, protocol="expected-utility")
+    m = make_model(minimal, 1, protocol="expected-utility")
     r = m.run()
     assert r.text == {"mandate": "endorses", "lead": "regional"}
     assert r.outcome == "adopted" and r.rounds == 5
@@ -122,7 +122,7 @@ def test_every_protocol_runs_every_bundled_scenario(path, protocol):
 
 
 def test_swapping_protocols_keeps_the_output_format(minimal):
-    keys = {name: set(run(minimal, seed=2, protocol=name).to_dict()) for name in PROTOCOLS}
+    keys = {name: set(run(minimal, seed=2, protocol=name).to_dict()) for name in REGISTRY}
     assert len({frozenset(k) for k in keys.values()}) == 1
 
 
@@ -130,3 +130,10 @@ def test_unknown_protocol_is_a_one_line_error(capsys):
     assert main(["run", str(ROOT / "scenarios" / "minimal.yaml"), "--protocol", "nash"]) == 2
     err = capsys.readouterr().err
     assert "expected one of" in err and "'nash'" in err and "Traceback" not in err
+
+
+def test_every_protocol_a_file_may_name_has_a_class_and_no_more():
+    """The names the scenario layer accepts and the classes the model registers are one list."""
+    from sim.scenario.schema import PROTOCOLS
+
+    assert set(REGISTRY) == set(PROTOCOLS) and all(REGISTRY[n].name == n for n in REGISTRY)

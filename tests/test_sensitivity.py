@@ -14,6 +14,7 @@ from sim.cli import main
 from sim.errors import ScenarioError
 from sim.experiments import sensitivity as se
 from sim.scenario.compiled import Scenario
+from tests import runs
 from tests.whatif_fixtures import one_lever
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,10 +29,9 @@ def lever(tmp_path_factory) -> Path:
 
 
 def analyse(lever: Path, out: Path, method: str, **kw) -> dict:
-    cfg = se.SensitivityConfig(scenario=lever, params=[LEVER, *DUMMIES], method=method,
-                               base_runs=kw.pop("base_runs", 32), replicates=1, swing_runs=3,
-                               workers=1, out=out, progress="none", **kw)  # fmt: skip
-    return se.run(cfg).result
+    return runs.sensitivity(lever, out, params=[LEVER, *DUMMIES], method=method,
+                            base_runs=kw.pop("base_runs", 32), replicates=1, swing_runs=3,
+                            **kw).result  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +88,7 @@ def test_the_table_holds_every_point_and_the_design(sobol, tmp_path_factory):
 
 
 def test_wildcards_expand_over_existing_parameters_with_default_ranges():
-    sc = se._Recording.from_data(*_gaza())
-    cat = se.catalogue(sc)
+    cat = se.numeric_parameters(Scenario.from_data(*_gaza()))
     params, skipped = se.resolve(["actors.*.salience.leadership"], cat)
     assert {p.path for p in params} | set(skipped) == {
         p for p in cat if p.startswith("actors.") and p.endswith(".salience.leadership")
@@ -102,18 +101,19 @@ def test_wildcards_expand_over_existing_parameters_with_default_ranges():
     assert (clipped.low, clipped.high) == (0.5, 1.0)  # 1.0 +-50%, clipped to [0, 1]
 
 
-def test_ranges_agree_with_the_schema():
-    """Each range's ends pass the loader as a --set; a step beyond fails."""
+def test_catalogue_ranges_agree_with_the_schema():
+    """Each numeric parameter's range in the scenario's catalogue: its ends pass the loader as
+    a --set; a step beyond fails."""
     data, source = _gaza()
-    sc = se._Recording.from_data(data, source)
+    cat = se.numeric_parameters(Scenario.from_data(data, source))
     seen = set()
-    for path in se.catalogue(sc):
+    for path, entry in cat.items():
         kind = ".".join(path.split(".")[2:]) if path.startswith("actors.") else path
         kind = kind.split(".")[0] if kind.split(".")[0] in ("salience", "ties", "utility") else kind
         if kind in seen or ".ideal." in path:
             continue
         seen.add(kind)
-        lo, hi = se.field_range(path, sc)
+        lo, hi = entry.valid
         # joint rules (an actor's ties sum to at most 1, withdraw <= tabling) are checked by
         # prepare(); see test_bad_input_is_one_line_and_exit_2
         if kind != "negotiation.tabling_threshold":
@@ -176,3 +176,17 @@ def _gaza():
     from sim.scenario.loader import load_data
 
     return load_data(GAZA)
+
+
+def test_replicates_are_the_runs_of_a_sweep_with_the_same_seed(tmp_path):
+    """One seed convention: the swing baseline (nothing fixed) over R replicates is exactly the
+    first R runs of a sweep with the same seed (common random numbers across commands)."""
+    out = tmp_path / "sens"
+    result = runs.sensitivity(GAZA, out, params=["force.troops_required"], method="morris",
+                              base_runs=2, replicates=1, swing_runs=40, seed=9).result  # fmt: skip
+    runs.sweep(GAZA, tmp_path / "sweep", runs=40, seed=9, chunk_size=40)
+    t = pq.read_table(tmp_path / "sweep" / "runs.parquet").to_pydict()
+    base = result["swings"]["delivered_troops"]["baseline"]
+    assert base == pytest.approx(sum(t["delivered_troops"]) / 40)
+    adopted = result["swings"]["adopted"]["baseline"]
+    assert adopted == pytest.approx(sum(o == "adopted" for o in t["outcome"]) / 40)

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.analysis.summary import render, spread, stat, wilson
-from sim.experiments import sweep as sw
+from sim.analysis.summary import spread, stat, wilson
+from sim.reporting.tables import summary_table as render
+from tests import runs
 
 MINIMAL = Path(__file__).resolve().parent.parent / "scenarios" / "minimal.yaml"
 
@@ -58,17 +59,7 @@ def swept(tmp_path_factory) -> Path:
     scen = base / "s.yaml"
     scen.write_text(yaml.safe_dump(d, sort_keys=False))
     out = base / "out"
-    sw.sweep(
-        sw.SweepConfig(
-            scenario=scen,
-            out=out,
-            runs=400,
-            seed=11,
-            workers=1,
-            vary=["actors.Q.status_quo=0.2:0.6:2"],
-            progress="none",
-        )
-    )
+    runs.sweep(scen, out, runs=400, seed=11, vary=["actors.Q.status_quo=0.2:0.6:2"])
     return out
 
 

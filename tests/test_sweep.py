@@ -17,8 +17,10 @@ import yaml
 
 from sim.cli import main
 from sim.experiments import sweep as sw
-from sim.model.model import NegotiationModel
+from sim.experiments.runner import Report
+from sim.model.simulate import make_model
 from sim.scenario.compiled import Scenario
+from tests import runs
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = ROOT / "scenarios" / "minimal.yaml"
@@ -49,9 +51,9 @@ def scenario_file(tmp_path_factory) -> Path:
     return noisy_scenario(tmp_path_factory.mktemp("scen") / "noisy.yaml")
 
 
-def do_sweep(scenario: Path, out: Path, **kw) -> sw.SweepReport:
-    kw.setdefault("progress", "none")
-    return sw.sweep(sw.SweepConfig(scenario=scenario, out=out, **kw))
+def do_sweep(scenario: Path, out: Path, **kw) -> Report:
+    kw.setdefault("workers", None)
+    return runs.sweep(scenario, out, **kw)
 
 
 def table(out: Path, name: str = "runs.parquet"):
@@ -77,7 +79,7 @@ def test_run_seeds_are_fixed_distinct_and_replay_with_stabsim_run(scenario_file,
     assert [r["seed"] for r in t] == seeds and [r["run"] for r in t] == list(range(300))
     sc = Scenario.from_file(scenario_file)
     for row in t[:20]:  # `stabsim run --seed <seed>` replays the run
-        r = NegotiationModel(sc, seed=row["seed"]).run()
+        r = make_model(sc, row["seed"]).run()
         assert (r.outcome, r.delivered_troops, r.votes.get("P")) == (
             row["outcome"],
             row["delivered_troops"],
@@ -108,17 +110,7 @@ def test_dask_local_cluster_gives_the_identical_table(scenario_file, reference, 
         distributed.Client(cluster) as client,
     ):
         backend = sw.Backend(client.get_executor(pure=False), 2, "dask")
-        sw.sweep(
-            sw.SweepConfig(
-                scenario=scenario_file,
-                out=tmp_path / "d",
-                runs=300,
-                seed=7,
-                chunk_size=30,
-                progress="none",
-            ),
-            backend,
-        )
+        runs.sweep(scenario_file, tmp_path / "d", backend, runs=300, seed=7, chunk_size=30)
     assert table(tmp_path / "d").equals(table(reference))
 
 
@@ -312,16 +304,15 @@ def _differences(a: Scenario, b: Scenario) -> list[tuple[str, tuple]]:
 def test_set_changes_exactly_what_it_names(scenario_file, reference, tmp_path):
     base = Scenario.from_file(scenario_file)
     cfg = sw.SweepConfig(scenario=scenario_file, sets=["actors.Q.status_quo=0.45"])
-    _, points, identity = sw.prepare(cfg)
+    design = sw.prepare(cfg)
+    points, identity = design.points, design.identity
     i = base.index["Q"]
     assert _differences(base, points[0]) == [("status_quo", (i,))]
     assert points[0].base["status_quo"][i] == 0.45 and identity["set"] == {
         "actors.Q.status_quo": "0.45"
     }
     # fixing a distribution removes exactly that parameter's draw
-    _, pts, _ = sw.prepare(
-        sw.SweepConfig(scenario=scenario_file, sets=["force.troops_required=700"])
-    )
+    pts = sw.prepare(sw.SweepConfig(scenario=scenario_file, sets=["force.troops_required=700"])).points
     assert set(base.parameter_paths) - set(pts[0].parameter_paths) == {"force.troops_required"}
     assert pts[0].base["troops_required"] == 700
     # a sweep with the override: the drawn parameters are unchanged run by run
@@ -369,9 +360,9 @@ def test_vary_sweeps_a_grid_with_common_random_numbers(scenario_file, tmp_path):
         at = t.filter(points == p)
         assert at.select(["run", "seed", *params]).equals(first.select(["run", "seed", *params]))
     base = Scenario.from_file(scenario_file)
-    _, pts, _ = sw.prepare(
+    pts = sw.prepare(
         sw.SweepConfig(scenario=scenario_file, vary=["actors.Q.status_quo=0.1:0.5:3"])
-    )
+    ).points
     i = base.index["Q"]
     for pt, v in zip(pts, (0.1, 0.3, 0.5), strict=True):
         expected = [] if v == base.base["status_quo"][i] else [("status_quo", (i,))]

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from sim.analysis.folders import open_sweep
 from sim.cli import main
-from sim.experiments import sensitivity as se
-from sim.experiments import sweep as sw
-from sim.reporting import briefing, charts, whatif_pack
-from tests import report_sweeps
+from sim.reporting import briefing, findings, sections
+from tests import report_sweeps, runs
 from tests.test_briefing import _pages, _Refs
 from tests.test_sensitivity import DUMMIES, LEVER
 from tests.test_sweep import noisy_scenario
@@ -29,24 +28,22 @@ def folders(tmp_path_factory) -> dict[str, Path]:
     gaza = base / "gaza"
     shutil.copytree(report_sweeps.build(tmp_path_factory)["gaza"], gaza)
     sens = base / "sens"
-    se.run(se.SensitivityConfig(scenario=one_lever(base / "lever.yaml"), params=[LEVER, *DUMMIES],
-                                base_runs=16, replicates=1, swing_runs=3, workers=1, out=sens,
-                                progress="none"))  # fmt: skip
+    runs.sensitivity(one_lever(base / "lever.yaml"), sens, params=[LEVER, *DUMMIES],
+                     base_runs=16, replicates=1, swing_runs=3)
     scen = noisy_scenario(base / "noisy.yaml")
     for name, sets in (("a", []), ("b", ["actors.P.vote.veto_cost=1"])):
-        sw.sweep(sw.SweepConfig(scenario=scen, runs=200, seed=3, out=base / name, sets=sets,
-                                workers=1, progress="none"))  # fmt: skip
+        runs.sweep(scen, base / name, runs=200, seed=3, sets=sets)
     assert main(["compare", str(base / "a"), str(base / "b"), "--label",
                  "With P's veto made costly", "--out", str(base / "cmp")]) == 0  # fmt: skip
     return {"gaza": gaza, "sens": sens, "cmp": base / "cmp"}
 
 
-def _in_order(f: briefing.Finding, doc: dict) -> None:
+def _in_order(f: findings.Finding, doc: dict) -> None:
     """Each number the finding names, freshly resolved from the file, appears in its text, in
     order."""
     at = 0
     for path, kind in f.numbers:
-        value = briefing.resolve(doc, path, kind)
+        value = findings.resolve(doc, path, kind)
         found = f.text.find(value, at)
         assert found >= 0, (value, f.text)
         at = found + len(value)
@@ -78,7 +75,7 @@ def test_each_section_adds_its_pages_to_pdf_and_html(folders):
 
 def test_sensitivity_sentences_read_their_numbers_from_the_file(folders):
     doc = json.loads((folders["sens"] / "sensitivity.json").read_text())
-    section = whatif_pack.sensitivity_section(folders["sens"])
+    section = sections.sensitivity_section(folders["sens"])
     text = " ".join(f.text for f in section.found)
     for f in section.found:
         assert f.source == "sensitivity.json"
@@ -97,14 +94,14 @@ def test_noise_is_not_ranked(folders):
     doc = copy.deepcopy(json.loads((folders["sens"] / "sensitivity.json").read_text()))
     for row in doc["indices"]["viable"]["indices"].values():
         row["ST_ci"]["low"] = -0.01  # every interval reaches zero
-    text = " ".join(f.text for f in whatif_pack.sensitivity_findings(doc, "viable"))
+    text = " ".join(f.text for f in findings.sensitivity_findings(doc, "viable"))
     assert "No parameter's total Sobol' index for a viable force is clearly above zero" in text
     assert "matter most" not in text
 
 
 def test_compare_sentences_are_the_commands_own(folders):
     doc = json.loads((folders["cmp"] / "compare.json").read_text())
-    found = whatif_pack.compare_findings(doc)
+    found = findings.compare_findings(doc)
     assert [f.text for f in found] == doc["sentences"]
     assert found[0].text.startswith("With P's veto made costly, ")
     for f in found:
@@ -112,7 +109,7 @@ def test_compare_sentences_are_the_commands_own(folders):
 
 
 def test_discover_sentences_read_the_written_rules(folders):
-    section = whatif_pack.discover_section(folders["gaza"], "viable")
+    section = sections.discover_section(folders["gaza"], "viable")
     doc = json.loads((folders["gaza"] / "whatif" / "discover-viable.json").read_text())
     assert len(section.found) == 1 + len(doc["rules"])
     for f in section.found:
@@ -144,4 +141,4 @@ def test_cli_report_prints_the_sections(folders, capsys):
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "sections: Key findings; What changes" in out
-    assert charts.load_results(folders["gaza"])  # the sweep folder is still a sweep
+    assert open_sweep(folders["gaza"])  # the sweep folder is still a sweep

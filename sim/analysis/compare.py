@@ -19,25 +19,17 @@ Rules:
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
-import yaml
 
+from sim.analysis.folders import open_sweep
 from sim.analysis.summary import wilson
-from sim.errors import StabsimError
-from sim.experiments.sweep import load_summary
 
 SCHEMA = "stabsim-compare/1"
-
-
-class CompareError(StabsimError):
-    """Two folders cannot be compared as asked."""
 
 
 # --- intervals -----------------------------------------------------------------------------------
@@ -86,25 +78,13 @@ class Side:
     names: dict[str, str]  # actor id -> name
 
 
-def _names(out: Path) -> dict[str, str]:
-    try:
-        manifest = json.loads((out / "manifest.json").read_text())
-        data = yaml.safe_load(manifest["scenario"]["text"])
-        return {a: str(v.get("name", a)) for a, v in data["actors"].items()}
-    except Exception:  # names only make sentences friendlier; ids do as well
-        return {}
-
-
 def read_side(out: Path, point: int) -> Side:
     """Read a sweep's summary and, for pairing, the columns of its runs at ``point``."""
-    summary = load_summary(out)
-    points = summary["points"]
-    if not 0 <= point < len(points):
-        raise CompareError(f"{out}: grid point {point} does not exist (0 to {len(points) - 1})")
+    sweep = open_sweep(out)
+    pt = sweep.check_point(point)
     runs = None
-    path = out / "runs.parquet"
-    if path.exists():
-        t = pq.read_table(path)
+    if (Path(out) / "runs.parquet").exists():
+        t = sweep.runs
         cols = [c for c in t.column_names if c in ("run", "seed", "point", "outcome", "viable",
                 "vetoed_by") or c.startswith("joined.")]  # fmt: skip
         t = t.select(cols)
@@ -112,7 +92,7 @@ def read_side(out: Path, point: int) -> Side:
         runs = {c: t[c].to_numpy(zero_copy_only=False)[at] for c in cols}
         order = np.argsort(runs["run"], kind="stable")
         runs = {c: v[order] for c, v in runs.items()}
-    return Side(out, summary, points[point], runs, _names(out))
+    return Side(Path(out), sweep.summary, pt, runs, sweep.names)
 
 
 def paired(a: Side, b: Side) -> bool:
@@ -204,121 +184,3 @@ def _describe(s: Side) -> dict[str, Any]:
         "grid": s.point["grid"],
         "set": s.summary.get("set", {}),
     }
-
-
-# --- sentences ----------------------------------------------------------------------------------------
-
-
-def what_changed(a: dict[str, Any], b: dict[str, Any]) -> str:
-    """The settings B has and A lacks, as a phrase ("With actors.ARE.troops.max=2000")."""
-    sa = {**a["set"], **a["grid"]}
-    sb = {**b["set"], **b["grid"]}
-    diff = [f"{k}={v}" for k, v in sb.items() if sa.get(k) != v]
-    diff += [f"{k} as in the scenario" for k in sa if k not in sb]
-    if a["scenario"] != b["scenario"]:
-        diff.insert(0, f"scenario {b['scenario']} instead of {a['scenario']}")
-    return "With " + ", ".join(diff) if diff else "In the second sweep"
-
-
-def _label(key: str, names: dict[str, str]) -> str:
-    kind, _, name = key.partition(".")
-    if key == "outcome.adopted":
-        return "adoption"
-    if key == "viable":
-        return "the chance of a viable force"
-    if kind == "outcome":
-        return {"vetoed": "the chance of a veto", "failed": "the chance the vote fails",
-                "withdrawn": "the chance the draft is withdrawn",
-                "no_agreement": "the chance of no agreement"}[name]  # fmt: skip
-    if kind == "veto":
-        return f"the chance {names.get(name, name)} vetoes"
-    if kind == "joins":
-        return f"the chance {names.get(name, name)} joins the force"
-    if kind == "clause":
-        clause, _, option = name.partition(".")
-        return f"the share of adopted texts with {clause} = {option}"
-    member, _, vote = name.rpartition(".")
-    return f"{names.get(member, member)}'s {vote} votes"
-
-
-def _pts(x: float) -> str:
-    """Percentage points with a sign, whole unless that would round a non-zero bound to 0."""
-    v = 100 * x
-    text = f"{abs(v):.0f}" if round(abs(v)) >= 1 or v == 0 else f"{abs(v):.1f}"
-    return "0" if v == 0 else ("+" if v > 0 else "−") + text
-
-
-def sentence(row: dict[str, Any], names: dict[str, str]) -> str:
-    """ "adoption rises from 62% to 81% (+19 points, 95% CI +16 to +22)"."""
-    pa_, pb = row["a"]["p"], row["b"]["p"]
-    verb = "rises" if row["change"] > 0 else "falls"
-    return (
-        f"{_label(row['key'], names)} {verb} from {100 * pa_:.0f}% to {100 * pb:.0f}% "
-        f"({_pts(row['change'])} points, 95% CI {_pts(row['low'])} to {_pts(row['high'])})"
-    )
-
-
-def briefing_rows(result: dict[str, Any], top: int = 4) -> list[int]:
-    """Indices into ``result["changes"]`` of the rows the sentences speak of: significant
-    outcome, viability, veto and joining changes; adoption and viability first, then the other
-    outcomes, vetoes, joining, largest first within each; at most ``top``."""
-
-    def rank(i: int) -> int:
-        r = result["changes"][i]
-        first = {"outcome.adopted": 0, "viable": 1}
-        return first.get(r["key"], {"outcome": 2, "veto": 3, "joins": 4}.get(r["group"], 9))
-
-    rows = [i for i, r in enumerate(result["changes"]) if r["significant"] and rank(i) < 9]
-    return sorted(rows, key=rank)[:top]  # stable: largest first within each rank
-
-
-def sentences(
-    result: dict[str, Any], names: dict[str, str], label: str | None, top: int = 4
-) -> list[str]:
-    """Briefing sentences for the significant changes: outcomes and viability first, then
-    vetoes, then joining, largest first within each; one sentence when nothing moves beyond
-    noise."""
-    head = label or what_changed(result["a"], result["b"])
-    rows = [result["changes"][i] for i in briefing_rows(result, top)]
-    if not rows:
-        return [f"{head}, no outcome, veto or contribution changes beyond noise "
-                f"(every 95% interval includes zero)."]  # fmt: skip
-    out = [f"{head}, {sentence(rows[0], names)}."]
-    out += [f"{sentence(r, names)[0].upper()}{sentence(r, names)[1:]}." for r in rows[1:]]
-    return out
-
-
-# --- terminal ---------------------------------------------------------------------------------------------
-
-
-def render(
-    result: dict[str, Any], lines: list[str], top: int = 20, everything: bool = False
-) -> str:
-    """The largest changes as a table (flagged ones marked *), then the sentences."""
-    from sim.analysis.summary import _table
-
-    a, b = result["a"], result["b"]
-    rows = [r for r in result["changes"] if r["change"] is not None]
-    shown = rows if everything else [r for r in rows if r["significant"]][:top]
-    head = [
-        f"A: {a['dir']} ({a['scenario']}, seed {a['seed']}, {a['runs']:,} runs, point {a['point']})",
-        f"B: {b['dir']} ({b['scenario']}, seed {b['seed']}, {b['runs']:,} runs, point {b['point']})",
-        f"change = B - A; 95% intervals: {result['interval']}"
-        + ("" if result["paired"] else " (runs not paired: different seeds or runs)"),
-        "",
-    ]
-    table = [
-        [r["key"], f"{100 * r['a']['p']:.1f}%", f"{100 * r['b']['p']:.1f}%",
-         f"{100 * r['change']:+.1f}", f"[{100 * r['low']:+.1f}, {100 * r['high']:+.1f}]",
-         "*" if r["significant"] else "", r["method"]]
-        for r in shown
-    ]  # fmt: skip
-    n_sig = sum(r["significant"] for r in rows)
-    title = (
-        f"All {len(rows)} items" if everything
-        else f"{n_sig} of {len(rows)} items change significantly (* = 95% interval excludes 0)"
-    )  # fmt: skip
-    body = [title]
-    if table:
-        body.append(_table(["item", "A", "B", "change (pts)", "95% CI", "", "interval"], table))
-    return "\n".join(head + body + ["", *lines])

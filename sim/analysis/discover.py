@@ -187,22 +187,3 @@ def sentence(rule: dict[str, Any], target: str) -> str:
         f"{100 * rule['density']:.0f}% of runs, covering {100 * rule['coverage']:.0f}% of such "
         f"runs ({rule['runs']:,} runs, {100 * rule['support']:.0f}% of the sweep)"
     )
-
-
-def render(result: dict[str, Any]) -> str:
-    """The base rate and each rule as a sentence."""
-    t = result["target"]
-    lines = [
-        f"{result['dir']}: {describe_target(t)} in {result['hits']:,} of {result['runs']:,} runs "
-        f"({100 * result['base_rate']:.1f}%); {len(result['features'])} sampled parameter(s); "
-        f"{result['method']}, depth {result['depth']}"
-    ]
-    if result["skipped"]:
-        lines.append(f"left out (not numeric): {', '.join(result['skipped'])}")
-    if not result["rules"]:
-        lines.append(
-            "no condition on the sampled parameters makes it more likely than the base rate"
-        )
-    for i, r in enumerate(result["rules"], 1):
-        lines.append(f"{i}. {sentence(r, t)}.")
-    return "\n".join(lines)

@@ -26,10 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from sim.errors import StabsimError
-from sim.model.model import NegotiationModel
+from sim.errors import OptionError, StabsimError
+from sim.experiments.runner import run_seed
+from sim.model.protocols import REGISTRY
 from sim.model.protocols.compromise import nearest_option
+from sim.model.simulate import make_model
 from sim.scenario.compiled import Scenario
+from sim.scenario.schema import protocol_name
 
 POS, SAL, RP, OUT, RULE = slice(13, 43), slice(43, 73), 73, 74, 8
 COMMISSION = "com"
@@ -162,22 +165,21 @@ def issue_scenario(data: DeuData, k: int, protocol: str) -> Scenario:
 
 
 def predict(data: DeuData, protocol: str, runs: int = 10, seed: int = 1) -> np.ndarray:
-    """(I, runs) the position (0..100) each run of the protocol tabled for each issue.
+    """(I, runs) the position (0..100) each run of the protocol tabled for each issue; run ``r`` uses the runner's seed ``run_seed(seed, r)``.
 
     A protocol class with a ``forecast_scale`` method (its tabled text on a one-clause
     scale, computed for a batch of issues) is run in one batch; any other protocol runs
     as full models, one per issue and run.
     """
-    from sim.model.protocols import PROTOCOLS, make_protocol
-
     if runs < 1:
-        raise DeuError(f"--runs: expected at least 1, got {runs}")
-    cls = PROTOCOLS.get(protocol) or type(make_protocol(protocol))
+        raise OptionError("runs", f"expected at least 1, got {runs}")
+    cls = REGISTRY[protocol_name(protocol)]
     if hasattr(cls, "forecast_scale"):
         x = np.nan_to_num(data.position) / 100.0
         c = np.broadcast_to(data.capability / data.capability.max(), x.shape)
         active = ~np.isnan(data.position) & (data.salience > 0)
-        pos = cls().forecast_scale(x, c, data.salience / 100.0, active, runs, seed)
+        seeds = [run_seed(seed, r) for r in range(runs)]
+        pos = cls().forecast_scale(x, c, data.salience / 100.0, active, seeds)
         grid = np.broadcast_to(np.linspace(0.0, 1.0, 101), (pos.size, 101))
         return nearest_option(pos.ravel(), grid).reshape(pos.shape).astype(float)
     return predict_models(data, protocol, runs, seed)
@@ -198,7 +200,7 @@ def predict_models(data: DeuData, protocol: str, runs: int = 10, seed: int = 1,
         sc = issue_scenario(data, k, protocol)
         values = np.asarray(sc.space.clauses[0].values)
         for r in range(runs):
-            m = NegotiationModel(sc, seed=seed + r, protocol=protocol)
+            m = make_model(sc, run_seed(seed, r), protocol=protocol)
             m.run()
             text = m.tabled[0].text if m.tabled else m.draft
             out[k, r] = values[text[0]]

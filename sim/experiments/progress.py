@@ -1,4 +1,4 @@
-"""Sweep progress: a bar on a terminal, plain periodic lines otherwise, or nothing."""
+"""Progress of a job: a bar on a terminal, plain periodic lines otherwise, or nothing."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ class Progress:
         mode: str = "auto",
         stream: TextIO | None = None,
         every: float = 10.0,
+        label: str = "sweep",
     ):
+        self.label = label
         self.stream = stream or sys.stderr
         if mode == "auto":
             mode = "bar" if self.stream.isatty() else "lines"
@@ -52,7 +54,7 @@ class Progress:
         eta = f"{left:,.0f} s left" if left != float("inf") else "time left unknown"
         pct = 100 * self.done / self.total if self.total else 100.0
         print(
-            f"sweep: {self.done:,}/{self.total:,} runs ({pct:.0f}%), {rate:,.0f} runs/s, {eta}",
+            f"{self.label}: {self.done:,}/{self.total:,} runs ({pct:.0f}%), {rate:,.0f} runs/s, {eta}",
             file=self.stream,
             flush=True,
         )

@@ -33,9 +33,9 @@ import hashlib
 import io
 import json
 import math
-import time
 import warnings
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,118 +43,39 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.errors import StabsimError
-from sim.experiments.progress import Progress
-from sim.experiments.sweep import (
-    SweepInterrupted,
-    _atomic_write,
-    _now,
-    _write_json,
-    check_ids,
-    check_out,
-    choose_backend,
-    default_workers,
-    execute,
-    open_folder,
-    parse_set,
+from sim.errors import OptionError, StabsimError
+from sim.experiments.runner import (
+    Backend,
+    Execution,
+    Report,
+    part_path,
+    run_design,
     run_seed,
-    versions,
+    write_json,
 )
-from sim.model.model import NegotiationModel
-from sim.scenario.compiled import Params, Scenario
+from sim.model.simulate import make_model
+from sim.scenario.compiled import Entry, Scenario
 from sim.scenario.distributions import Dist
+from sim.scenario.loader import load_data
+from sim.scenario.overrides import check_ids, parse_set
+from sim.scenario.schema import protocol_name
 
 SCHEMA = "stabsim-sensitivity/1"
-MANIFEST_SCHEMA = "stabsim-manifest/1"
-OWN_FILES = ("points.parquet", "sensitivity.json", "manifest.json")
+FILES = ("points.parquet", "sensitivity.json")
 METHODS = ("sobol", "morris")
 MORRIS_LEVELS = 4
 RESAMPLES = 200  # bootstrap resamples for the intervals
 CONFIDENCE = 0.95
 BASE_OUTPUTS = ("adopted", "vetoed", "viable", "delivered_troops")
 
-# The valid range of every numeric field (sim/schema.py; tests check the two agree).
-ACTOR_RANGES: dict[str, tuple[float, float]] = {
-    "capability": (0.0, 1.0),
-    "status_quo": (-1.0, 1.0),
-    "flexibility": (0.0, 1.0),
-    "vote.noise": (0.0, math.inf),
-    "vote.abstain_band": (0.0, 1.0),
-    "vote.veto_cost": (0.0, 1.0),
-    "troops.max": (0.0, 1e6),
-    "troops.delivery": (0.0, 1.0),
-    "troops.willingness": (-1.0, 1.0),
-    "troops.solidarity": (0.0, 1.0),
-}
-GLOBAL_RANGES: dict[str, tuple[float, float]] = {
-    "force.troops_required": (0.0, 1e7),
-    "negotiation.tabling_threshold": (0.0, 1.0),
-    "negotiation.withdraw_threshold": (0.0, 1.0),
-    "negotiation.force_weight": (0.0, 1.0),
-    "negotiation.pressure_weight": (0.0, 10.0),
-}
-
-
-class SensitivityError(StabsimError):
-    """A sensitivity analysis cannot run as asked (unknown parameter, bad range or option)."""
 
 
 # --- the scenario's parameters -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Entry:
-    """Where one numeric parameter lands in the run's arrays, and its scenario value."""
-
-    array: str
-    index: tuple[int, ...]
-    value: Any  # a number or a Dist
-    valid: tuple[float, float]
-
-
-class _Recording(Scenario):
-    """A compiled scenario that also records every parameter's path and place in the arrays."""
-
-    def _param(self, path, array, index, value, convert=float):  # type: ignore[override]
-        if not hasattr(self, "entries"):
-            self.entries: dict[str, tuple[str, tuple[int, ...], Any, Any]] = {}
-        self.entries[path] = (array, index, value, convert)
-        super()._param(path, array, index, value, convert)
-
-
-def field_range(path: str, scenario: Scenario | None = None) -> tuple[float, float] | None:
-    """The valid range of the numeric field at ``path`` (None: not a numeric field)."""
-    if path in GLOBAL_RANGES:
-        return GLOBAL_RANGES[path]
-    parts = path.split(".")
-    if len(parts) < 3 or parts[0] != "actors":
-        return None
-    rest = ".".join(parts[2:])
-    if rest in ACTOR_RANGES:
-        return ACTOR_RANGES[rest]
-    kind = parts[2]
-    if (kind in ("salience", "ties") and len(parts) == 4) or (
-        kind == "utility" and len(parts) == 5
-    ):
-        return (0.0, 1.0)
-    if kind == "ideal" and len(parts) == 4 and scenario is not None:
-        for cl in scenario.space.clauses:
-            if cl.id == parts[3] and cl.kind == "scale":
-                return (float(cl.values[0]), float(cl.values[-1]))  # type: ignore[index]
-    return None
-
-
-def catalogue(sc: _Recording) -> dict[str, Entry]:
-    """Every numeric parameter of the scenario, in compile order."""
-    out = {}
-    for path, (array, index, value, _conv) in sc.entries.items():
-        valid = field_range(path, sc)
-        if valid is None:
-            continue
-        if isinstance(value, Dist) and value.support is None:
-            continue
-        out[path] = Entry(array, index, value, valid)
-    return out
+def numeric_parameters(sc: Scenario) -> dict[str, Entry]:
+    """Every numeric parameter of the scenario (from its catalogue), in draw order."""
+    return {path: e for path, e in sc.catalogue.items() if e.numeric}
 
 
 def default_range(entry: Entry) -> tuple[float, float, str]:
@@ -164,8 +85,9 @@ def default_range(entry: Entry) -> tuple[float, float, str]:
         lo, hi = v.support  # type: ignore[misc]
         return float(lo), float(hi), f"support of {v.describe()}"
     x = float(v)
-    lo = max(entry.valid[0], x - 0.5 * abs(x))
-    hi = min(entry.valid[1], x + 0.5 * abs(x))
+    valid = entry.valid or (-math.inf, math.inf)
+    lo = max(valid[0], x - 0.5 * abs(x))
+    hi = min(valid[1], x + 0.5 * abs(x))
     return lo, hi, f"fixed {x:g} +-50%"
 
 
@@ -184,7 +106,7 @@ def parse_params_arg(text: str) -> tuple[str, tuple[float, float] | None]:
     path, sep, spec = text.partition("=")
     path = path.strip()
     if not path:
-        raise SensitivityError(f"--params {text}: expected PATH or PATH=LOW:HIGH")
+        raise OptionError("params", f"{text}: expected PATH or PATH=LOW:HIGH")
     if not sep:
         return path, None
     parts = spec.split(":")
@@ -193,8 +115,9 @@ def parse_params_arg(text: str) -> tuple[str, tuple[float, float] | None]:
     except ValueError:
         lo = hi = math.nan
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise SensitivityError(
-            f"--params {text}: expected PATH=LOW:HIGH with numbers LOW < HIGH, "
+        raise OptionError(
+            "params",
+            f"{text}: expected PATH=LOW:HIGH with numbers LOW < HIGH, "
             "e.g. actors.RUS.vote.veto_cost=0.1:0.6"
         )
     return path, (lo, hi)
@@ -209,7 +132,7 @@ def _matches(pattern: str, path: str) -> bool:
 def resolve(args: list[str], cat: dict[str, Entry]) -> tuple[list[Parameter], list[str]]:
     """Expand ``--params`` into parameters with ranges; return them and the skipped paths."""
     if not args:
-        raise SensitivityError("--params: name at least one parameter, e.g. actors.*.salience.*")
+        raise OptionError("params", "name at least one parameter, e.g. actors.*.salience.*")
     chosen: dict[str, Parameter] = {}
     skipped: list[str] = []
     for arg in args:
@@ -219,17 +142,19 @@ def resolve(args: list[str], cat: dict[str, Entry]) -> tuple[list[Parameter], li
         if not paths:
             near = [p for p in cat if p.split(".")[:2] == pattern.split(".")[:2]][:6]
             hint = f"; e.g. {', '.join(near)}" if near else ""
-            raise SensitivityError(
-                f"--params {pattern}: no numeric parameter of the scenario matches{hint}"
+            raise OptionError(
+                "params", f"{pattern}: no numeric parameter of the scenario matches{hint}"
             )
         for path in paths:
             e = cat[path]
             if given is not None:
                 lo, hi = given
-                if lo < e.valid[0] or hi > e.valid[1]:
-                    raise SensitivityError(
-                        f"--params {arg}: {path} must stay within "
-                        f"[{e.valid[0]:g}, {e.valid[1]:g}], got {lo:g}:{hi:g}"
+                valid = e.valid or (-math.inf, math.inf)
+                if lo < valid[0] or hi > valid[1]:
+                    raise OptionError(
+                        "params",
+                        f"{arg}: {path} must stay within [{valid[0]:g}, {valid[1]:g}], "
+                        f"got {lo:g}:{hi:g}",
                     )
                 how = "given"
             else:
@@ -238,15 +163,17 @@ def resolve(args: list[str], cat: dict[str, Entry]) -> tuple[list[Parameter], li
                 if wild:
                     skipped.append(path)
                     continue
-                raise SensitivityError(
-                    f"--params {path}: fixed at {float(e.value):g}, so +-50% is no range; "
-                    f"give one as {path}=LOW:HIGH"
+                raise OptionError(
+                    "params",
+                    f"{path}: fixed at {float(e.value):g}, so +-50% is no range; "
+                    f"give one as {path}=LOW:HIGH",
                 )
             chosen.setdefault(path, Parameter(path, lo, hi, how))
     if not chosen:
-        raise SensitivityError(
-            f"--params: every matching parameter is fixed at 0 ({', '.join(skipped[:4])}...); "
-            "give ranges as PATH=LOW:HIGH"
+        raise OptionError(
+            "params",
+            f"every matching parameter is fixed at 0 ({', '.join(skipped[:4])}...); "
+            "give ranges as PATH=LOW:HIGH",
         )
     return list(chosen.values()), [s for s in skipped if s not in chosen]
 
@@ -326,42 +253,38 @@ class Block:
     def name(self) -> str:
         return f"{self.design}-{self.index:06d}"
 
+    @property
+    def runs(self) -> int:
+        return len(self.rows) * self.replicates
 
-_COMPILED: dict[str, tuple[_Recording, list[tuple[str, tuple[int, ...], Any]]]] = {}
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return (f"{self.name}.npy",)
 
 
-def _compiled(job: Job) -> tuple[_Recording, list[tuple[str, tuple[int, ...], Any]]]:
-    """The job's scenario and each analysed path's (array, index, convert), once per worker."""
-    hit = _COMPILED.get(job.key)
-    if hit is None:
-        sc = _Recording.from_data(job.data, job.source)
-        places = [(*sc.entries[p][0:2], sc.entries[p][3]) for p in job.paths]
+_COMPILED: dict[str, Scenario] = {}
+
+
+def _compiled(job: Job) -> Scenario:
+    """The job's scenario, compiled once per worker."""
+    sc = _COMPILED.get(job.key)
+    if sc is None:
         if len(_COMPILED) > 16:
             _COMPILED.clear()
-        hit = _COMPILED[job.key] = (sc, places)  # type: ignore[assignment]
-    return hit  # type: ignore[return-value]
+        sc = _COMPILED[job.key] = Scenario.from_data(job.data, job.source)
+    return sc
 
 
 def run_point(
-    sc: Scenario,
-    places: list[tuple[str, tuple[int, ...], Any]],
-    values: tuple[float, ...],
-    job: Job,
-    replicates: int,
-    options: list[str],
+    sc: Scenario, values: tuple[float, ...], job: Job, replicates: int, options: list[str]
 ) -> list[float]:
-    """The outputs of one design point: replicate means over runs 0..R-1 (common seeds)."""
+    """The outputs of one design point: replicate means over runs 0..R-1 (common seeds); a
+    NaN value leaves its parameter as the scenario has it."""
+    fixed = {p: v for p, v in zip(job.paths, values, strict=True) if not math.isnan(v)}
     adopted = vetoed = viable = troops = 0.0
     chosen = dict.fromkeys(options, 0.0)
     for r in range(replicates):
-        seed = run_seed(job.seed, r)
-        rng = np.random.default_rng(seed)
-        params: Params = sc.draw(rng)  # every distribution drawn, in order, as in a sweep
-        for (array, index, convert), v in zip(places, values, strict=True):
-            if not math.isnan(v):
-                getattr(params, array)[index] = convert(v)
-        model = NegotiationModel(sc, seed=seed, rng=rng, params=params, protocol=job.protocol)
-        res = model.run()
+        res = make_model(sc, run_seed(job.seed, r), protocol=job.protocol, fixed=fixed).run()
         adopted += res.outcome == "adopted"
         vetoed += res.outcome == "vetoed"
         viable += bool(res.viable)
@@ -372,18 +295,16 @@ def run_point(
     return [x / replicates for x in out]
 
 
-def run_block(job: Job, block: Block) -> tuple[Block, bytes]:
-    """Run one block of design points; return it with its outputs as ``.npy`` bytes."""
-    sc, places = _compiled(job)
+def run_block(job: Job, block: Block) -> tuple[Block, dict[str, bytes]]:
+    """Run one block of design points; return its outputs as ``.npy`` bytes."""
+    sc = _compiled(job)
     options = (
         list(next(c for c in sc.space.clauses if c.id == job.clause).options) if job.clause else []
     )
-    out = np.array(
-        [run_point(sc, places, row, job, block.replicates, options) for row in block.rows]
-    )
+    out = np.array([run_point(sc, row, job, block.replicates, options) for row in block.rows])
     buf = io.BytesIO()
     np.save(buf, out, allow_pickle=False)
-    return block, buf.getvalue()
+    return block, {block.parts[-1]: buf.getvalue()}
 
 
 # --- analysis ---------------------------------------------------------------------------------------
@@ -474,7 +395,8 @@ def swings(params: list[Parameter], Y: np.ndarray, names: list[str]) -> dict[str
 
 @dataclass
 class SensitivityConfig:
-    """Everything ``stabsim sensitivity`` was asked to do."""
+    """What ``stabsim sensitivity`` runs: which parameters (``PATH`` or ``PATH=LOW:HIGH``,
+    ``*`` matching one path segment), the method and its sizes, and the scenario's options."""
 
     scenario: Path
     params: list[str] = field(default_factory=list)
@@ -486,90 +408,154 @@ class SensitivityConfig:
     seed: int = 1
     sets: list[str] = field(default_factory=list)
     protocol: str | None = None
-    out: Path | None = None
-    workers: int | None = None
-    scheduler: str | None = None
-    dask_local: int | None = None
-    resume: bool = False
-    force: bool = False
-    progress: str = "auto"
-    command: str = ""
 
 
 @dataclass
-class SensitivityReport:
-    out: Path
-    runs: int
-    ran: int
-    seconds: float
-    backend: str
-    status: str
-    result: dict[str, Any] | None
+class SensitivityDesign:
+    """A sensitivity analysis as the runner executes it: the swings (cheap, and the tornado is
+    the first thing an analyst looks at), then the sample."""
 
-
-@dataclass(frozen=True)
-class Prepared:
+    cfg: SensitivityConfig
     job: Job
     params: list[Parameter]
     skipped: list[str]
-    X: np.ndarray
-    S: np.ndarray
-    names: list[str]
+    X: np.ndarray  # the sample design (points x parameters)
+    S: np.ndarray  # the swing design
+    names: list[str]  # outputs
     identity: dict[str, Any]
     scenario: Scenario
+    kind: str = "sensitivity analysis"
+    files: tuple[str, ...] = FILES
+    size_key: str = "block_size"
+
+    @property
+    def runs(self) -> int:
+        return len(self.X) * self.cfg.replicates + len(self.S) * self.cfg.swing_runs
+
+    @property
+    def work(self) -> Callable[[Job, Block], tuple[Block, dict[str, bytes]]]:
+        return run_block
+
+    def task_size(self, workers: int) -> int:
+        """About 0.2 s of work per block at ~3 ms a run, and at least ~4 blocks per worker."""
+        reps = self.cfg.replicates
+        return max(1, min(max(1, 64 // max(reps, 1)), -(-len(self.X) // (4 * workers))))
+
+    def tasks(self, size: int) -> list[Block]:
+        out = []
+        for design, rows, reps in (("swing", self.S, self.cfg.swing_runs),
+                                   ("sample", self.X, self.cfg.replicates)):  # fmt: skip
+            for i, start in enumerate(range(0, len(rows), size)):
+                stop = min(start + size, len(rows))
+                vals = tuple(tuple(float(v) for v in r) for r in rows[start:stop])
+                out.append(Block(design, i, start, stop, reps, vals))
+        return out
+
+    def manifest(self) -> dict[str, Any]:
+        path = Path(self.cfg.scenario)
+        return {
+            "kind": "sensitivity",
+            "scenario": {
+                "name": self.scenario.name,
+                "file": str(path.resolve()),
+                "sha256": self.identity["scenario_sha256"],
+                "text": path.read_text(encoding="utf-8"),
+            },
+            "seed": self.cfg.seed,
+            "runs": self.runs,
+        }
+
+    def _outputs(self, out: Path, blocks: list[Block], design: str) -> np.ndarray:
+        arrays = [np.load(part_path(out, b.parts[-1])) for b in blocks if b.design == design]
+        return np.concatenate(arrays) if arrays else np.zeros((0, len(self.names)))
+
+    def finish(self, out: Path, blocks: list[Block], manifest: dict[str, Any]) -> dict[str, Any]:
+        """Gather the parts; write ``points.parquet`` and ``sensitivity.json``."""
+        cfg = self.cfg
+        Y, W = self._outputs(out, blocks, "sample"), self._outputs(out, blocks, "swing")
+        cols: dict[str, Any] = {
+            "design": ["swing"] * len(W) + ["sample"] * len(Y),
+            "point": list(range(len(W))) + list(range(len(Y))),
+        }
+        for j, p in enumerate(self.params):
+            vals = np.concatenate([self.S[:, j], self.X[:, j]])
+            cols[f"param.{p.path}"] = pa.array(vals, pa.float64(), from_pandas=True)
+        for k, name in enumerate(self.names):
+            cols[name] = np.concatenate([W[:, k], Y[:, k]])
+        cols["replicates"] = [cfg.swing_runs] * len(W) + [cfg.replicates] * len(Y)
+        tmp = out / ".tmp-points.parquet"
+        pq.write_table(pa.table(cols), tmp)
+        tmp.replace(out / "points.parquet")
+        indices = analyse(self.params, cfg.method, self.X, Y, self.names, cfg.seed)
+        result = {
+            "schema": SCHEMA,
+            "scenario": self.scenario.name,
+            "method": cfg.method,
+            "seed": cfg.seed,
+            "set": self.identity["set"],
+            "protocol": manifest.get("protocol") or cfg.protocol or self.scenario.protocol,
+            "base_runs": cfg.base_runs,
+            "replicates": cfg.replicates,
+            "points": len(self.X),
+            "runs": manifest["runs"],
+            "confidence": CONFIDENCE,
+            "interval": f"bootstrap ({RESAMPLES} resamples, SALib)",
+            "params": [
+                {"path": p.path, "low": p.low, "high": p.high, "range": p.how} for p in self.params
+            ],
+            "skipped": self.skipped,
+            "outputs": self.names,
+            "indices": indices,
+            "ranking": {name: ranking(v["indices"], cfg.method) for name, v in indices.items()},
+            "swing_runs": cfg.swing_runs,
+            "swings": swings(self.params, W, self.names) if len(W) else None,
+        }
+        write_json(out / "sensitivity.json", result)
+        return result
 
 
-def prepare(cfg: SensitivityConfig) -> Prepared:
+def prepare(cfg: SensitivityConfig) -> SensitivityDesign:
     """Check the options and the scenario, resolve the parameters and build both designs."""
-    from sim.model.protocols import PROTOCOLS
-    from sim.scenario.loader import load_data
-
     if cfg.method not in METHODS:
-        raise SensitivityError(f"--method: expected sobol or morris, got {cfg.method!r}")
-    for name, v, least in (("--base-runs", cfg.base_runs, 2), ("--replicates", cfg.replicates, 1),
-                           ("--swing-runs", cfg.swing_runs, 0), ("--seed", cfg.seed, 0)):  # fmt: skip
-        if v < least:
-            raise SensitivityError(f"{name}: expected a whole number >= {least}, got {v}")
-    for name, v in (("--workers", cfg.workers), ("--dask-local", cfg.dask_local)):
-        if v is not None and v < 1:
-            raise SensitivityError(f"{name}: expected a whole number >= 1, got {v}")
-    if cfg.protocol is not None and cfg.protocol not in PROTOCOLS:
-        raise SensitivityError(
-            f"--protocol: expected one of {', '.join(PROTOCOLS)}, got {cfg.protocol!r}"
-        )
+        raise OptionError("method", f"expected sobol or morris, got {cfg.method!r}")
+    for name, least in (("base_runs", 2), ("replicates", 1), ("swing_runs", 0), ("seed", 0)):
+        if getattr(cfg, name) < least:
+            raise OptionError(name, f"expected a whole number >= {least}, got {getattr(cfg, name)}")
+    if cfg.protocol is not None:
+        protocol_name(cfg.protocol)
     data, source = load_data(cfg.scenario)
     sets = dict(parse_set(s) for s in cfg.sets)
     for path in sets:
         check_ids(data, path, source)
-    base = Scenario.from_data(data, source, sets)  # validates --set
-    data = base.data
-    sc = _Recording.from_data(data, source)
-    cat = catalogue(sc)
-    params, skipped = resolve(cfg.params, cat)
+    sc = Scenario.from_data(data, source, sets)  # validates --set
+    data = sc.data
+    params, skipped = resolve(cfg.params, numeric_parameters(sc))
     if clash := sorted({p.path for p in params} & set(sets)):
-        raise SensitivityError(f"--set and --params both name {clash[0]}; give it one or the other")
+        raise OptionError("params", f"--set and --params both name {clash[0]}; give it one or the other")
     for p in params:  # both ends must pass the loader, as a --set would
         for v in (p.low, p.high):
             Scenario.from_data(data, source, {p.path: v})
     by = {p.path: p for p in params}
     tab, wd = by.get("negotiation.tabling_threshold"), by.get("negotiation.withdraw_threshold")
     if tab and wd and wd.high > tab.low:
-        raise SensitivityError(
-            "--params: negotiation.withdraw_threshold must stay at most tabling_threshold; "
-            f"give ranges with withdraw's high ({wd.high:g}) <= tabling's low ({tab.low:g})"
+        raise OptionError(
+            "params",
+            "negotiation.withdraw_threshold must stay at most tabling_threshold; "
+            f"give ranges with withdraw's high ({wd.high:g}) <= tabling's low ({tab.low:g})",
         )
     for corner in ("low", "high"):  # and both corners, for joint rules (an actor's ties sum <= 1)
         try:
             Scenario.from_data(data, source, {p.path: getattr(p, corner) for p in params})
         except StabsimError as exc:
-            raise SensitivityError(
-                f"--params: with every parameter at its {corner} end the scenario is invalid: "
-                f"{str(exc).splitlines()[0]}; narrow the ranges"
+            raise OptionError(
+                "params",
+                f"with every parameter at its {corner} end the scenario is invalid: "
+                f"{str(exc).splitlines()[0]}; narrow the ranges",
             ) from None
     if cfg.clause is not None and cfg.clause not in {c.id for c in sc.space.clauses}:
-        raise SensitivityError(
-            f"--clause: expected one of {', '.join(c.id for c in sc.space.clauses)}, "
-            f"got {cfg.clause!r}"
+        raise OptionError(
+            "clause",
+            f"expected one of {', '.join(c.id for c in sc.space.clauses)}, got {cfg.clause!r}",
         )
     X = sample(params, cfg.method, cfg.base_runs, cfg.seed)
     S = swing_design(params) if cfg.swing_runs else np.zeros((0, len(params)))
@@ -589,229 +575,19 @@ def prepare(cfg: SensitivityConfig) -> Prepared:
         "protocol": cfg.protocol,
     }
     names = output_names(sc, cfg.clause)
-    return Prepared(job, params, skipped, X, S, names, identity, sc)
+    return SensitivityDesign(cfg, job, params, skipped, X, S, names, identity, sc)
 
 
-def blocks(prep: Prepared, replicates: int, swing_runs: int, block_size: int) -> list[Block]:
-    """The design cut into blocks of about ``block_size`` points (swings first: cheap, and the
-    tornado is the first thing an analyst looks at)."""
-    out = []
-    for design, rows, reps in (("swing", prep.S, swing_runs), ("sample", prep.X, replicates)):
-        for i, start in enumerate(range(0, len(rows), block_size)):
-            stop = min(start + block_size, len(rows))
-            vals = tuple(tuple(float(v) for v in r) for r in rows[start:stop])
-            out.append(Block(design, i, start, stop, reps, vals))
-    return out
-
-
-def _part(out: Path, block: Block) -> Path:
-    return out / "parts" / f"{block.name}.npy"
-
-
-def _block_size(n_points: int, workers: int, reps: int) -> int:
-    """About 0.2 s of work per block at ~3 ms a run, and at least ~4 blocks per worker."""
-    return max(1, min(max(1, 64 // max(reps, 1)), -(-n_points // (4 * workers))))
-
-
-def run(cfg: SensitivityConfig) -> SensitivityReport:
-    """Run (or resume) a sensitivity analysis into ``cfg.out``; write the table, the indices
-    and the manifest."""
-    prep = prepare(cfg)
-    out = Path(cfg.out) if cfg.out else Path("results") / f"{prep.scenario.name}-sensitivity"
-    what = "sensitivity analysis"
-    status = check_out(out, prep.identity, cfg.resume, cfg.force, OWN_FILES, what)
-    manifest_path = out / "manifest.json"
-    runs = len(prep.X) * cfg.replicates + len(prep.S) * cfg.swing_runs
-    if status == "complete":
-        result = json.loads((out / "sensitivity.json").read_text())
-        return SensitivityReport(out, runs, 0, 0.0, "-", status, result)
-    workers = cfg.workers or default_workers()
-    if status == "resume":
-        manifest = json.loads(manifest_path.read_text())
-        size = int(manifest["block_size"])
-    else:
-        size = _block_size(len(prep.X), workers, cfg.replicates)
-    todo_all = blocks(prep, cfg.replicates, cfg.swing_runs, size)
-    todo = [b for b in todo_all if not _part(out, b).exists()]
-    done = runs - sum(len(b.rows) * b.replicates for b in todo)
-    backend = choose_backend(cfg.scheduler, cfg.dask_local, workers, bool(todo))
-    try:
-        if status == "fresh":
-            manifest = _manifest(cfg, prep, size, runs)
-        open_folder(out, manifest_path, manifest, status, cfg.command)
-        progress = Progress(runs, done, cfg.progress)
-        t0 = time.perf_counter()
-
-        def save(o: tuple[Block, bytes]) -> None:
-            block, data = o
-            _atomic_write(_part(out, block), data)
-            progress.update(len(block.rows) * block.replicates)
-
-        try:
-            execute(prep.job, todo, backend, save, task=run_block)
-        except KeyboardInterrupt:
-            progress.close()
-            saved = runs - sum(
-                len(b.rows) * b.replicates for b in todo_all if not _part(out, b).exists()
-            )
-            raise SweepInterrupted(saved, runs, out) from None
-        progress.close()
-        seconds = time.perf_counter() - t0
-    finally:
-        backend.close()
-    result = finish(out, prep, cfg, manifest, todo_all)
-    return SensitivityReport(out, runs, runs - done, seconds, backend.name, status, result)
-
-
-def _manifest(cfg: SensitivityConfig, prep: Prepared, size: int, runs: int) -> dict[str, Any]:
-    return {
-        "schema": MANIFEST_SCHEMA,
-        "kind": "sensitivity",
-        "status": "running",
-        "identity": prep.identity,
-        "scenario": {
-            "name": prep.scenario.name,
-            "file": str(Path(cfg.scenario).resolve()),
-            "sha256": prep.identity["scenario_sha256"],
-            "text": Path(cfg.scenario).read_text(encoding="utf-8"),
-        },
-        "seed": cfg.seed,
-        "runs": runs,
-        "block_size": size,
-        "command": cfg.command,
-        "versions": versions(),
-        "started": _now(),
-        "finished": None,
-    }
-
-
-def _load(out: Path, parts: list[Block], design: str, n_out: int) -> np.ndarray:
-    arrays = [np.load(_part(out, b)) for b in parts if b.design == design]
-    return np.concatenate(arrays) if arrays else np.zeros((0, n_out))
-
-
-def finish(
-    out: Path, prep: Prepared, cfg: SensitivityConfig, manifest: dict[str, Any], parts: list[Block]
-) -> dict[str, Any]:
-    """Gather the parts, write ``points.parquet`` and ``sensitivity.json``, mark the manifest
-    complete and remove the parts (each file under its final name only once whole)."""
-    n = len(prep.names)
-    Y = _load(out, parts, "sample", n)
-    W = _load(out, parts, "swing", n)
-    cols: dict[str, Any] = {
-        "design": ["swing"] * len(W) + ["sample"] * len(Y),
-        "point": list(range(len(W))) + list(range(len(Y))),
-    }
-    for j, p in enumerate(prep.params):
-        vals = np.concatenate([prep.S[:, j], prep.X[:, j]])
-        cols[f"param.{p.path}"] = pa.array(vals, pa.float64(), from_pandas=True)
-    for k, name in enumerate(prep.names):
-        cols[name] = np.concatenate([W[:, k], Y[:, k]])
-    cols["replicates"] = [cfg.swing_runs] * len(W) + [cfg.replicates] * len(Y)
-    tmp = out / ".tmp-points.parquet"
-    pq.write_table(pa.table(cols), tmp)
-    tmp.replace(out / "points.parquet")
-    indices = analyse(prep.params, cfg.method, prep.X, Y, prep.names, cfg.seed)
-    result = {
-        "schema": SCHEMA,
-        "scenario": prep.scenario.name,
-        "method": cfg.method,
-        "seed": cfg.seed,
-        "set": prep.identity["set"],
-        "protocol": manifest.get("protocol") or cfg.protocol or prep.scenario.protocol,
-        "base_runs": cfg.base_runs,
-        "replicates": cfg.replicates,
-        "points": len(prep.X),
-        "runs": manifest["runs"],
-        "confidence": CONFIDENCE,
-        "interval": f"bootstrap ({RESAMPLES} resamples, SALib)",
-        "params": [
-            {"path": p.path, "low": p.low, "high": p.high, "range": p.how} for p in prep.params
-        ],
-        "skipped": prep.skipped,
-        "outputs": prep.names,
-        "indices": indices,
-        "ranking": {name: ranking(v["indices"], cfg.method) for name, v in indices.items()},
-        "swing_runs": cfg.swing_runs,
-        "swings": swings(prep.params, W, prep.names) if len(W) else None,
-    }
-    _write_json(out / "sensitivity.json", result)
-    manifest.update(status="complete", finished=_now())
-    _write_json(out / "manifest.json", manifest)
-    import shutil
-
-    shutil.rmtree(out / "parts", ignore_errors=True)
-    return result
-
-
-def load(out: Path) -> dict[str, Any]:
-    """Read ``DIR/sensitivity.json``; a missing or unfinished analysis is a one-line error."""
-    path = Path(out) / "sensitivity.json"
-    if not path.exists():
-        raise SensitivityError(f"{out}: no sensitivity.json (unfinished, or not an analysis)")
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise SensitivityError(f"{path}: cannot read: {exc}") from None
-
-
-# --- terminal tables ------------------------------------------------------------------------------------
-
-
-def _fmt(x: float | None, kind: str) -> str:
-    if x is None:
-        return "-"
-    return f"{x:+,.0f}" if kind == "delivered_troops" else f"{x:+.3f}"
-
-
-def render(result: dict[str, Any], top: int = 10) -> str:
-    """The indices and swings of each output as terminal tables, most important first."""
-    from sim.analysis.summary import _table
-
-    method = result["method"]
-    lines = [
-        f"{result['scenario']}: {method} over {len(result['params'])} parameter(s), "
-        f"{result['points']:,} points x {result['replicates']} replicates "
-        f"(+ swings at {result['swing_runs']} runs), {result['runs']:,} runs, seed {result['seed']}; "
-        "95% bootstrap intervals"
-    ]
-    if result["skipped"]:
-        s = result["skipped"]
-        more = f" and {len(s) - 6} more" if len(s) > 6 else ""
-        lines.append(f"skipped (fixed at 0, no +-50% range): {', '.join(s[:6])}{more}")
-    for name in result["outputs"]:
-        block = result["indices"][name]
-        order = result["ranking"][name][:top]
-        if block["constant"]:
-            value = result["swings"][name]["baseline"] if result.get("swings") else None
-            at = f" at {_fmt(value, name).lstrip('+')}" if value is not None else ""
-            lines += ["", f"{name}: constant over the design{at}; nothing to apportion"]
-            continue
-        lines += ["", name]
-        rows = []
-        for p in order:
-            r = block["indices"][p]
-            if method == "sobol":
-                rows.append([p, _num(r["ST"]), _ci(r["ST_ci"]), _num(r["S1"]), _ci(r["S1_ci"])])
-            else:
-                rows.append([p, _num(r["mu_star"]), _ci(r["mu_star_ci"]), _num(r["sigma"])])
-        heads = (["parameter", "total ST", "95% CI", "first S1", "95% CI"] if method == "sobol"
-                 else ["parameter", "mu*", "95% CI", "sigma"])  # fmt: skip
-        lines.append(_table(heads, rows))
-        sw = (result.get("swings") or {}).get(name)
-        if sw:
-            rows = [[r["path"], f"{r['low']:g}..{r['high']:g}", _fmt(r["change_low"], name),
-                     _fmt(r["change_high"], name)] for r in sw["params"][:top]]  # fmt: skip
-            lines.append(f"  swings from the baseline {_fmt(sw['baseline'], name).lstrip('+')}:")
-            lines.append(_table(["parameter", "range", "at low", "at high"], rows))
-    return "\n".join(lines)
-
-
-def _num(x: float | None) -> str:
-    return "-" if x is None else f"{x:.3f}"
-
-
-def _ci(c: dict[str, float | None]) -> str:
-    if c["low"] is None or c["high"] is None:
-        return "-"
-    return f"[{c['low']:.3f}, {c['high']:.3f}]"
+def run(
+    cfg: SensitivityConfig, ex: Execution | None = None, backend: Backend | None = None
+) -> Report:
+    """Run (or resume) a sensitivity analysis into ``ex.out`` (default
+    ``results/<scenario>-sensitivity``); the report's ``result`` is ``sensitivity.json``."""
+    design = prepare(cfg)
+    ex = ex or Execution(out=None)  # type: ignore[arg-type]
+    if ex.out is None:
+        ex = replace(ex, out=Path("results") / f"{design.scenario.name}-sensitivity")
+    report = run_design(design, ex, backend)
+    if report.status == "complete":
+        report.result = json.loads((Path(ex.out) / "sensitivity.json").read_text())
+    return report

@@ -8,23 +8,18 @@ same whether it has 5 actors or 200; each function states the rule one actor fol
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mesa
 import numpy as np
 
 from sim.model.voting import VOTE_NAMES
 
-if TYPE_CHECKING:
-    from sim.model.model import NegotiationModel
-
 
 class StateActor(mesa.Agent):
-    """A state: Council member (permanent or elected) or an actor off the Council."""
+    """A state: Council member (permanent or elected) or an actor off the Council. Its
+    ``model`` is the :class:`~sim.model.model.NegotiationModel` that holds the arrays every
+    property reads (this module does not import it: the model imports its agents)."""
 
-    model: NegotiationModel
-
-    def __init__(self, model: NegotiationModel, index: int):
+    def __init__(self, model: mesa.Model, index: int):
         super().__init__(model)
         self.index = index
         self.code = model.scenario.actor_ids[index]

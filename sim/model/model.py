@@ -9,6 +9,7 @@ the default is the penholder procedure of DESIGN.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import mesa
 import numpy as np
@@ -17,7 +18,6 @@ from sim.model import coalition as co
 from sim.model import utility as ut
 from sim.model import voting as vt
 from sim.model.agents import StateActor
-from sim.model.protocols import make_protocol
 from sim.model.result import Contribution, DraftVote, RoundRecord, RunResult
 from sim.model.search import best_text
 from sim.scenario.compiled import Params, Scenario
@@ -45,24 +45,43 @@ class Tabled:
     p_no: np.ndarray
 
 
+class NegotiationProtocol(Protocol):
+    """What one round of negotiation does (see :mod:`sim.model.protocols`)."""
+
+    name: str
+
+    def start(self, model: NegotiationModel) -> None: ...
+
+    def step(self, model: NegotiationModel) -> None: ...
+
+
 class NegotiationModel(mesa.Model):
-    """One negotiation: build with a scenario and a seed, call :meth:`run`."""
+    """One negotiation. Build it as Mesa models are built, from its parameters: the scenario,
+    one run's drawn parameters (:meth:`Scenario.draw`), the generator that drew them (votes
+    use it next) and a protocol object; then call :meth:`run`, or :meth:`step` round by
+    round. :func:`sim.model.simulate.make_model` does all of it from a seed."""
 
     def __init__(
         self,
         scenario: Scenario,
+        params: Params,
+        rng: np.random.Generator,
+        protocol: NegotiationProtocol,
         *,
         seed: int | None = None,
-        rng: np.random.Generator | None = None,
-        params: Params | None = None,
-        protocol: str | None = None,
+        stdlib_seed: int | None = None,
     ):
-        generator = rng if rng is not None else np.random.default_rng(seed)
-        super().__init__(rng=generator)
+        # Mesa seeds its stdlib generator (unused by the rules) from the run's generator;
+        # make_model draws that seed before the parameters, so a run's stream is: that seed,
+        # the parameters, then the votes. The rules draw only from ``rng``.
+        if stdlib_seed is None:
+            stdlib_seed = int(rng.integers(np.iinfo(np.int32).max))
+        super().__init__(seed=stdlib_seed)
+        self.rng = rng
         self.seed = seed
         self.scenario = scenario
         self.space = scenario.space
-        self.params = params if params is not None else scenario.draw(self.rng)
+        self.params = params
         p = self.params
         A = len(scenario.actor_ids)
         self.members = scenario.members
@@ -83,7 +102,7 @@ class NegotiationModel(mesa.Model):
         self.member_sq = p.status_quo[m]
         willing = (p.willingness + p.solidarity)[scenario.contrib] > 0
         self.contrib_troops = np.where(willing, self.delivered_if_in[scenario.contrib], 0.0)
-        self.protocol = make_protocol(protocol or scenario.protocol)
+        self.protocol = protocol
         self._actors: list[StateActor] | None = None
 
         # State the protocol and the agents read and write.
@@ -365,8 +384,3 @@ class NegotiationModel(mesa.Model):
             path=self.path,
             params=dict(p.sampled),
         )
-
-
-def run(scenario: Scenario, seed: int | None = None, protocol: str | None = None) -> RunResult:
-    """Run one seeded negotiation of a scenario."""
-    return NegotiationModel(scenario, seed=seed, protocol=protocol).run()

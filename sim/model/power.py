@@ -21,16 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from math import comb, factorial
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.errors import StabsimError
-from sim.model.voting import ABSTAIN, NO, VOTE_NAMES, YES
-
-if TYPE_CHECKING:
-    from sim.scenario.compiled import Scenario
+from sim.model.voting import NO, YES
 
 
 class PowerError(StabsimError):
@@ -136,46 +131,3 @@ def empirical_pivotality(votes: np.ndarray, veto: np.ndarray, votes_needed: int)
     pivotal_if_failed = ~yes & (n_yes + 1 >= votes_needed) & ~others_block
     pivotal = np.where(adopted, pivotal_if_adopted, pivotal_if_failed)
     return pivotal.mean(axis=0)
-
-
-def simulated_votes(scenario: Scenario, runs: int, seed: int = 1) -> np.ndarray:
-    """(runs, members) the decisive vote of each of ``runs`` seeded single runs (a run with
-    no vote counts every member as abstaining)."""
-    from sim.model.model import run
-
-    if runs < 0:
-        raise PowerError(f"--runs: expected 0 or more, got {runs}")
-    ids = [scenario.actor_ids[m] for m in scenario.members]
-    out = np.full((runs, len(ids)), ABSTAIN)
-    for r in range(runs):  # each run is a separate seeded negotiation
-        votes = run(scenario, seed=seed + r).votes
-        out[r] = [VOTE_NAMES.index(votes[a]) if a in votes else ABSTAIN for a in ids]
-    return out
-
-
-def sweep_votes(out: Path) -> tuple[Scenario, np.ndarray]:
-    """The scenario a finished sweep ran (from its manifest, with its --set overrides) and the
-    (runs, members) votes of its runs.parquet (a run without a vote counts as abstentions)."""
-    import json
-
-    import pyarrow.parquet as pq
-    import yaml
-
-    from sim.experiments.sweep import SweepError
-    from sim.scenario.compiled import Scenario
-
-    out = Path(out)
-    try:
-        manifest = json.loads((out / "manifest.json").read_text())
-        table = pq.read_table(out / "runs.parquet")
-    except (OSError, ValueError) as exc:
-        raise SweepError(f"{out}: not a finished sweep ({exc})") from None
-    spec = manifest["scenario"]
-    scenario = Scenario.from_data(yaml.safe_load(spec["text"]), spec["name"], manifest["set"])
-    ids = [scenario.actor_ids[m] for m in scenario.members]
-    votes = np.full((table.num_rows, len(ids)), ABSTAIN)
-    for k, a in enumerate(ids):
-        column = np.array(table.column(f"vote.{a}").to_pylist(), dtype=object)
-        for code, name in enumerate(VOTE_NAMES):
-            votes[column == name, k] = code
-    return scenario, votes

@@ -2,18 +2,14 @@
 
 Rules:
 
-- Every number in a sentence is read from ``summary.json`` and formatted by ``sim.reporting.style``;
-  each :class:`Finding` lists the summary path of each number it prints, in order, so a test
-  can recompute the sentence's numbers from the file.
+- The sentences are :mod:`sim.reporting.findings`'; the sections :mod:`sim.reporting.sections`'.
 - The PDF is a cover page (findings, contents) and then one chart per page with a one-line
   reading; the HTML holds the same, with the images embedded as base64 (no external file).
 - Charts with nothing to show (no paths recorded, no grid, no adopted text) are left out of
   the pack and the cover says why; ``charts/`` still gets every chart that has data.
-- What-if results (:mod:`sim.reporting.whatif_pack`: sensitivity, compare, discover) are further
-  :class:`Section` s: their sentences join the cover under their own heading (numbers looked up
-  in ``sensitivity.json``, ``compare.json`` or ``discover-<target>.json`` the same way) and
-  their charts follow the sweep's, one per page. A cover too long for one page continues on
-  the next, and the contents count those pages.
+- What-if results (sensitivity, compare, discover) are further sections: their sentences join
+  the cover under their own heading and their charts follow the sweep's, one per page. A
+  cover too long for one page continues on the next, and the contents count those pages.
 """
 
 from __future__ import annotations
@@ -21,277 +17,24 @@ from __future__ import annotations
 import base64
 import html
 import textwrap
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from sim.model.result import OUTCOMES
+from sim.analysis.folders import SweepFolder, open_sweep
+from sim.errors import OptionError
 from sim.reporting import charts, style
-from sim.reporting.charts import ReportError, SweepResults, load_results
+from sim.reporting.sections import Section, sweep_section, whatif_sections
 from sim.reporting.style import Frame
 
 FORMATS = ("pdf", "html")
 
-READINGS = {
-    "grid": "Each line (or cell) is the share of runs at one grid value; shaded bands are "
-    "confidence intervals. Flat lines mean the parameter does not move the result.",
-    "outcomes": "Each bar is the share of runs that ended this way; whiskers are confidence "
-    "intervals. "
-    "A veto is a permanent member's no on the decisive draft.",
-    "texts": "The most frequent adopted texts, left to right. Shaded cells show where a text "
-    "differs from the most likely one.",
-    "clauses": "Each bar splits the adopted texts by the option they hold for one clause; "
-    "darker means further along an ordered clause.",
-    "votes": "Each member's yes, abstain and no over the runs with a vote; permanent members "
-    "(bold) can veto with a no.",
-    "coalition": "Left: chance each contributor joins, and its troops when it does. Right: total "
-    "delivered troops against the requirement.",
-    "path": "The draft's position round by round: the line is the median run, the bands hold "
-    "the middle half and nine runs in ten.",
-}
-ORDER = ("grid", "outcomes", "texts", "clauses", "votes", "coalition", "path")
-
-
-# --- findings ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Finding:
-    """One sentence and the summary path and format of each number in it, in order."""
-
-    text: str = ""
-    numbers: list[tuple[str, str]] = field(default_factory=list)  # (path a/b/0/c, kind)
-    source: str = "summary.json"  # the results file the paths point into
-
-
-def lookup(summary: dict[str, Any], path: str) -> Any:
-    """The value at a ``/``-separated path of the summary (list indices as numbers; keys such
-    as grid paths may hold dots)."""
-    node: Any = summary
-    for part in path.split("/"):
-        node = node[int(part)] if isinstance(node, list) else node[part]
-    return node
-
-
-def resolve(summary: dict[str, Any], path: str, kind: str) -> str:
-    """The summary value at ``path`` as a sentence prints it: ``pct`` a probability, ``ci`` the
-    interval of a probability object, ``level`` the confidence level, ``num`` troops, ``grid`` a grid value, ``raw`` the value
-    as is, ``key`` the last path part itself (an option name such as a scale value); for the
-    what-if sections ``idx`` an index to two decimals, ``val`` a
-    parameter value (``5,000``, ``0.45``), ``pct0`` a whole percentage and ``pts``
-    signed percentage points (as ``stabsim compare`` writes them)."""
-    value = lookup(summary, path)
-    if kind == "key":
-        return path.rsplit("/", 1)[-1]
-    return fmt(value, kind)
-
-
-def fmt(value: Any, kind: str) -> str:
-    """A value formatted by kind (see :func:`resolve`)."""
-    if kind == "pct":
-        return style.pct(value)
-    if kind == "ci":
-        return style.ci(value)
-    if kind == "num":
-        return style.num(value)
-    if kind == "level":
-        return f"{100 * value:.0f}%"
-    if kind == "grid":
-        return f"{value:.3g}"
-    if kind == "val":
-        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
-    if kind == "idx":
-        return "n/a" if value is None else f"{value:.2f}"
-    if kind == "pct0":
-        return f"{100 * value:.0f}%"
-    if kind == "pts":
-        from sim.analysis.compare import _pts
-
-        return _pts(value)
-    return str(value)
-
-
-class _Writer:
-    """Builds a Finding: literal words, and numbers that are looked up and recorded."""
-
-    def __init__(self, summary: dict[str, Any], source: str = "summary.json"):
-        self.summary = summary
-        self.f = Finding(source=source)
-
-    def w(self, text: str) -> _Writer:
-        self.f.text += text
-        return self
-
-    def v(self, path: str, kind: str) -> _Writer:
-        self.f.text += resolve(self.summary, path, kind)
-        self.f.numbers.append((path, kind))
-        return self
-
-    def done(self) -> Finding:
-        return self.f
-
-
-def _option(res: SweepResults, cid: str, option: str) -> str:
-    cl = next((c for c in res.clauses if c.id == cid), None)
-    return cl.option(option) if cl else style.option_label(option)
-
-
-def findings(res: SweepResults, point: int = 0) -> list[Finding]:
-    """The key findings of one grid point (and of the grid), as sentences."""
-    s = res.summary
-    pt = s["points"][point]
-    at = f"points/{point}"
-    out: list[Finding] = []
-    if pt["grid"]:
-        f = _Writer(s).w("At the grid point ")
-        for j, path in enumerate(pt["grid"]):
-            f.w(", " if j else "").w(f"{path} = ").v(f"{at}/grid/{path}", "grid")
-        out.append(f.w(" (the charts of one point show it too):").done())
-
-    # the outcome
-    best = max(OUTCOMES, key=lambda o: (pt["outcomes"][o]["count"], -OUTCOMES.index(o)))
-    f = _Writer(s).w(f"{charts.OUTCOME_TITLES[best]} in ").v(f"{at}/outcomes/{best}/p", "pct")
-    f.w(" of runs (").v("confidence", "level").w(" CI ").v(f"{at}/outcomes/{best}", "ci").w(")")
-    others = [o for o in OUTCOMES if o != best and pt["outcomes"][o]["count"]]
-    for i, o in enumerate(others):
-        f.w("; " if i == 0 else ", ").w(f"{style.OUTCOME_LABELS[o].lower()} in ")
-        f.v(f"{at}/outcomes/{o}/p", "pct")
-        if o == "vetoed":
-            vetoers = [a for a, v in pt["veto_cast_by"].items() if v["count"]]
-            for j, a in enumerate(vetoers):
-                f.w(" (veto cast by " if j == 0 else ", ").w(f"{a} in ")
-                f.v(f"{at}/veto_cast_by/{a}/p", "pct")
-            if vetoers:
-                f.w(")")
-    out.append(f.w(".").done())
-
-    # the text
-    if pt["texts"]:
-        f = _Writer(s).w("The most likely text, adopted in ").v(f"{at}/texts/0/p", "pct")
-        f.w(" of runs (").v(f"{at}/texts/0/share_of_adopted", "pct").w(" of adopted texts): ")
-        for i, cl in enumerate(res.clauses):
-            if cl.id not in pt["texts"][0]["text"]:
-                continue
-            f.w("; " if i else "").w(f"{cl.label}: ")
-            if cl.kind == "scale":
-                f.v(f"{at}/texts/0/text/{cl.id}", "raw").w(f" {cl.unit}".rstrip())
-            else:
-                f.w(_option(res, cl.id, pt["texts"][0]["text"][cl.id]))
-        out.append(f.w(".").done())
-        still = charts.open_clauses(pt, res.clauses)
-        if still:
-            f = _Writer(s).w("Still open among adopted texts: ")
-            for i, cl in enumerate(still):
-                f.w("; " if i else "").w(f"{cl.label.lower()} (")
-                opts = sorted(pt["clauses"][cl.id].items(), key=lambda kv: -kv[1]["count"])
-                opts = [(o, v) for o, v in opts if v["count"]][:3]
-                for j, (o, _) in enumerate(opts):
-                    f.w(", " if j else "")
-                    if cl.kind == "scale":
-                        f.v(f"{at}/clauses/{cl.id}/{o}", "key").w(f" {cl.unit}".rstrip() + " ")
-                    else:
-                        f.w(_option(res, cl.id, o) + " ")
-                    f.v(f"{at}/clauses/{cl.id}/{o}/p", "pct")
-                f.w(")")
-            out.append(f.w(".").done())
-        else:
-            out.append(Finding("Every clause settles on one option in at least nine adopted "
-                               "texts in ten."))  # fmt: skip
-    else:
-        out.append(Finding("No text was adopted in any run."))
-
-    # the vote
-    held = {m: v for m, v in pt["votes"].items() if v["voted"]}
-    low = [
-        m for m in sorted(held, key=lambda m: (held[m]["yes"]["p"], m)) if held[m]["yes"]["p"] < 1
-    ][:2]
-    if low:
-        f = _Writer(s).w("Least likely to vote yes, over the votes held: ")
-        for i, m in enumerate(low):
-            f.w(", " if i else "").w(f"{res.names.get(m, m)} (yes ").v(
-                f"{at}/votes/{m}/yes/p", "pct"
-            )
-            f.w(", abstain ").v(f"{at}/votes/{m}/abstain/p", "pct")
-            f.w(", no ").v(f"{at}/votes/{m}/no/p", "pct").w(")")
-        out.append(f.w(".").done())
-    elif held:
-        out.append(Finding("Every Council member votes yes in every vote held."))
-
-    # the force
-    if pt["contributors"]:
-        f = _Writer(s).w("A viable force in ").v(f"{at}/viable/p", "pct").w(" of runs (")
-        f.v("confidence", "level").w(" CI ")
-        f.v(f"{at}/viable", "ci").w(")")
-        if pt["troops_delivered"]["n"]:
-            f.w("; delivered troops average ").v(f"{at}/troops_delivered/mean", "num")
-            f.w(" (nine runs in ten between ").v(f"{at}/troops_delivered/p5", "num").w(" and ")
-            f.v(f"{at}/troops_delivered/p95", "num").w(")")
-        out.append(f.w(".").done())
-        if pt["coalitions"]:
-            c = pt["coalitions"][0]
-            names = ", ".join(res.names.get(a, a) for a in c["members"])
-            f = (
-                _Writer(s)
-                .w(f"Most likely coalition: {names}, in ")
-                .v(f"{at}/coalitions/0/p", "pct")
-            )
-            out.append(f.w(" of runs.").done())
-        else:
-            out.append(Finding("No contributor commits troops in any run."))
-    else:
-        out.append(Finding("The scenario names no troop contributors, so no force is modelled."))
-
-    # the grid
-    pts = s["points"]
-    if s.get("grid_axes") and len(pts) > 1:
-        for key, label in (("outcomes/adopted", "adoption"), ("viable", "a viable force")):
-            ps = [lookup(s, f"points/{i}/{key}/p") or 0 for i in range(len(pts))]
-            lo, hi = ps.index(min(ps)), ps.index(max(ps))
-            if style.pct(ps[lo]) == style.pct(ps[hi]):
-                f = (
-                    _Writer(s)
-                    .w(f"Across the grid, {label} stays at ")
-                    .v(f"points/{lo}/{key}/p", "pct")
-                )
-                out.append(f.w(" at every point.").done())
-                continue
-            f = _Writer(s).w(f"Across the grid, {label} ranges from ")
-            for i, word in ((lo, " to "), (hi, ".")):
-                f.v(f"points/{i}/{key}/p", "pct").w(" (at ")
-                for j, path in enumerate(pts[i]["grid"]):
-                    f.w(", " if j else "").w(f"{path} = ").v(f"points/{i}/grid/{path}", "grid")
-                f.w(")" + word)
-            out.append(f.done())
-    return out
-
 
 # --- the pack ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Page:
-    """One chart page: its file stem under ``charts/``, its title for the contents, its one-line
-    reading, and how to draw it at a size with a note."""
-
-    key: str
-    title: str
-    reading: str
-    build: Callable[[Sequence[float], str | None], Figure]
-
-
-@dataclass
-class Section:
-    """A part of the pack: a heading, its sentences on the cover, its chart pages, and the charts
-    left out with the reason."""
-
-    heading: str
-    found: list[Finding]
-    pages: list[Page] = field(default_factory=list)
-    omitted: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -304,44 +47,6 @@ class Pack:
     omitted: list[str]  # charts left out of the pack, with the reason
     cover_pages: int = 1  # PDF pages before the first chart
     sections: tuple[str, ...] = ()  # headings, in order
-
-
-def plan(res: SweepResults, point: int = 0) -> tuple[list[str], list[str]]:
-    """The charts that go in the pack (in order) and a reason for each one left out."""
-    shown, omitted = [], []
-    reasons = {
-        "grid": "no grid (one point; add --vary to sweep a parameter)",
-        "texts": "no text was adopted in any run",
-        "clauses": "no text was adopted in any run",
-        "coalition": "the scenario names no troop contributors",
-        "path": "negotiation paths were not recorded (rerun the sweep with --paths)"
-        if res.paths is None
-        else "no ordered or scale clause",
-    }
-    for name in ORDER:
-        if charts.has_data(res, name, point):
-            shown.append(name)
-        else:
-            omitted.append(f"{name}: {reasons.get(name, 'nothing to show')}")
-    return shown, omitted
-
-
-def _chart(res: SweepResults, name: str, point: int, size: Sequence[float], note: str | None):
-    fn = charts.CHARTS[name]
-    if name == "grid":
-        return fn(res, size=size, note=note)
-    return fn(res, point=point, size=size, note=note)
-
-
-def sweep_section(res: SweepResults, point: int = 0) -> Section:
-    """The sweep's own findings and charts."""
-    shown, omitted = plan(res, point)
-    pages = [
-        Page(name, _chart_title(res, name, point), READINGS[name],
-             lambda size, note, name=name: _chart(res, name, point, size, note))
-        for name in shown
-    ]  # fmt: skip
-    return Section("Key findings", findings(res, point), pages, omitted)
 
 
 _HEAD = {"fontsize": 13, "fontweight": "bold"}
@@ -394,7 +99,7 @@ def _paginate(lines: list[tuple[str, dict[str, Any]]]) -> list[list[tuple[str, d
     return pages
 
 
-def cover(res: SweepResults, sections: Sequence[Section], point: int = 0) -> list[Figure]:
+def cover(res: SweepFolder, sections: Sequence[Section], point: int = 0) -> list[Figure]:
     """The PDF's first page(s): what was run, the key findings of every section, the contents.
     Lines that do not fit continue on a second cover page (and the contents count it)."""
     n_cover = len(_paginate(_cover_lines(sections, 2)))
@@ -415,38 +120,21 @@ def cover(res: SweepResults, sections: Sequence[Section], point: int = 0) -> lis
     return figs
 
 
-def _chart_title(res: SweepResults, name: str, point: int) -> str:
-    pt = res.point(point)
-    titles = {
-        "outcomes": lambda: charts.outcomes_title(pt),
-        "texts": lambda: charts.texts_title(pt),
-        "clauses": lambda: charts.clauses_title(pt, res.clauses),
-        "votes": lambda: charts.votes_title(pt),
-        "coalition": lambda: charts.coalition_title(pt),
-        "path": lambda: "the draft round by round",
-        "grid": lambda: charts.grid_title(res),
-    }
-    return titles[name]()
-
-
 def report(folder: str | Path, formats: Sequence[str] = FORMATS, point: int = 0,
            sensitivity: str | Path | None = None, compare: str | Path | None = None,
            discover: Sequence[str] = ()) -> Pack:  # fmt: skip
     """Write ``charts/`` (PNG at 200 dpi and SVG) and the briefing pack into a sweep folder;
     with ``sensitivity`` (a ``stabsim sensitivity --out`` folder), ``compare`` (a ``stabsim
     compare --out`` folder) or ``discover`` targets (run on this sweep), add their sections."""
-    res = load_results(folder)
+    res = open_sweep(folder, need_runs=True)
     if not 0 <= point < len(res.summary["points"]):
-        raise ReportError(f"--point: expected 0 to {len(res.summary['points']) - 1}, got {point}")
+        raise OptionError("point", f"expected 0 to {len(res.summary['points']) - 1}, got {point}")
     bad = [f for f in formats if f not in FORMATS]
     if bad:
-        raise ReportError(f"--format: expected pdf, html or both, got {bad[0]}")
+        raise OptionError("format", f"expected pdf, html or both, got {bad[0]}")
     folder = Path(folder)
     sections = [sweep_section(res, point)]
-    if sensitivity or compare or discover:
-        from sim.reporting import whatif_pack
-
-        sections += whatif_pack.sections(folder, sensitivity, compare, discover)
+    sections += whatif_sections(folder, sensitivity, compare, discover)
     written: list[Path] = []
     pngs: dict[str, bytes] = {}
     for sec in sections:
@@ -465,7 +153,7 @@ def report(folder: str | Path, formats: Sequence[str] = FORMATS, point: int = 0,
     return Pack(written, pdf, html_path, omitted, n_cover, tuple(s.heading for s in sections))
 
 
-def write_pdf(res: SweepResults, path: Path, sections: Sequence[Section], point: int = 0) -> int:
+def write_pdf(res: SweepFolder, path: Path, sections: Sequence[Section], point: int = 0) -> int:
     """Cover page(s), then one chart per page (A4 landscape) with its reading; returns the
     number of cover pages."""
     tmp = path.with_name(f".tmp-{path.name}")
@@ -493,7 +181,7 @@ def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
 
 
-def write_html(res: SweepResults, sections: Sequence[Section], pngs: dict[str, bytes],
+def write_html(res: SweepFolder, sections: Sequence[Section], pngs: dict[str, bytes],
                point: int = 0) -> str:  # fmt: skip
     """The pack as one self-contained HTML page (images inlined as base64 PNG): each section's
     heading, its sentences, then its charts."""

@@ -16,129 +16,23 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from sim.errors import StabsimError
+from sim.analysis.folders import ClauseLabels, SweepFolder
 from sim.model.result import OUTCOMES
 from sim.reporting import style
-from sim.reporting.style import Frame, ci, num, option_label, pct
+from sim.reporting.style import Frame, ci, num, pct
 
-REQUIRED = ("summary.json", "manifest.json", "runs.parquet")
-
-
-class ReportError(StabsimError):
-    """A folder cannot be charted (not a sweep, unfinished, unreadable)."""
-
-
-# --- the loaded results ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClauseInfo:
-    """A clause as the charts name it: id, label, kind and option ids in order."""
-
-    id: str
-    label: str
-    kind: str  # ordered | unordered | scale
-    options: tuple[str, ...]
-    unit: str = ""
-    labels: tuple[str, ...] = ()  # the scenario's words for each option, if it gives them
-
-    def option(self, o: str) -> str:
-        """An option as words (its label, or a scale value with its unit)."""
-        if self.kind == "scale":
-            return f"{o} {self.unit}".strip()
-        if self.labels and o in self.options:
-            return self.labels[self.options.index(o)]
-        return option_label(o)
-
-
-@dataclass(frozen=True)
-class SweepResults:
-    """A finished sweep as the charts read it."""
-
-    folder: Path
-    summary: dict[str, Any]
-    manifest: dict[str, Any]
-    runs: pa.Table
-    paths: pa.Table | None
-    title: str  # the scenario's display name
-    clauses: tuple[ClauseInfo, ...]
-    names: dict[str, str]  # actor id -> name
-    permanent: tuple[str, ...]
-
-    def point(self, p: int = 0) -> dict[str, Any]:
-        return self.summary["points"][p]
-
-    def runs_at(self, p: int = 0) -> pa.Table:
-        return self.runs.filter(pc.equal(self.runs["point"], p))
-
-
-def load_results(folder: str | Path) -> SweepResults:
-    """Read a finished sweep folder; a folder that is not one is a one-line :class:`ReportError`
-    naming the folder and what is missing."""
-    import json
-
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ReportError(f"{folder}: not a folder (expected a sweep folder from stabsim sweep)")
-    missing = [f for f in REQUIRED if not (folder / f).is_file()]
-    if missing:
-        hint = (
-            "; unfinished sweep: complete it with stabsim sweep ... --resume"
-            if (folder / "manifest.json").is_file()
-            else "; not a sweep folder (run stabsim sweep --out DIR first)"
-        )
-        raise ReportError(f"{folder}: no {', '.join(missing)}{hint}")
-    try:
-        summary = json.loads((folder / "summary.json").read_text())
-        manifest = json.loads((folder / "manifest.json").read_text())
-        runs = pq.read_table(folder / "runs.parquet")
-        paths = (
-            pq.read_table(folder / "paths.parquet")
-            if (folder / "paths.parquet").is_file()
-            else None
-        )
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        raise ReportError(f"{folder}: cannot read the sweep: {exc}") from None
-    if not isinstance(summary, dict) or not summary.get("points"):
-        raise ReportError(f"{folder}/summary.json: no points (not a stabsim summary)")
-    title, clauses, names, permanent = _scenario_info(summary, manifest)
-    return SweepResults(folder, summary, manifest, runs, paths, title, clauses, names, permanent)
-
-
-def _scenario_info(
-    summary: dict[str, Any], manifest: dict[str, Any]
-) -> tuple[str, tuple[ClauseInfo, ...], dict[str, str], tuple[str, ...]]:
-    """Labels from the scenario text kept in the manifest; bare ids if it cannot be compiled."""
-    from sim.scenario.compiled import Scenario
-    from sim.scenario.loader import read_yaml
-
-    scen = manifest.get("scenario") or {}
-    try:
-        data = read_yaml(scen.get("text", ""), Path(scen.get("file", "scenario.yaml")).name)
-        sc = Scenario.from_data(data, Path(scen.get("file", "scenario.yaml")).name,
-                                summary.get("set") or None)  # fmt: skip
-    except (StabsimError, TypeError, ValueError, AttributeError):
-        pt = summary["points"][0]
-        clauses = tuple(ClauseInfo(c, c, "unordered", tuple(o)) for c, o in pt["clauses"].items())
-        return str(summary.get("scenario", "")), clauses, {}, tuple(pt.get("veto_cast_by", {}))
-    clauses = tuple(
-        ClauseInfo(c.id, c.label, c.kind, c.options, c.unit, c.labels) for c in sc.space.clauses
-    )
-    names = dict(zip(sc.actor_ids, sc.names, strict=True))
-    permanent = tuple(sc.actor_ids[m] for m in sc.members[sc.veto])
-    return sc.spec.name, clauses, names, permanent
+# A finished sweep, as every chart reads it (the one reader of result folders).
+SweepResults = SweepFolder
 
 
 # --- the frame: subtitle and source line ------------------------------------------------------
@@ -350,7 +244,7 @@ SETTLED = 0.9  # an option in at least this share of adopted texts settles its c
 # (titles say "nine in ten" in words: every digit in a title is a number from summary.json)
 
 
-def open_clauses(pt: dict[str, Any], clauses: Sequence[ClauseInfo]) -> list[ClauseInfo]:
+def open_clauses(pt: dict[str, Any], clauses: Sequence[ClauseLabels]) -> list[ClauseLabels]:
     """Clauses whose most frequent option is below :data:`SETTLED` among adopted texts."""
     out = []
     for cl in clauses:
@@ -360,7 +254,7 @@ def open_clauses(pt: dict[str, Any], clauses: Sequence[ClauseInfo]) -> list[Clau
     return out
 
 
-def clauses_title(pt: dict[str, Any], clauses: Sequence[ClauseInfo]) -> str:
+def clauses_title(pt: dict[str, Any], clauses: Sequence[ClauseLabels]) -> str:
     """Which clauses are still open among adopted texts."""
     still = open_clauses(pt, clauses)
     if not still:
@@ -635,12 +529,12 @@ def _total_panel(ax: Any, runs: pa.Table, pt: dict[str, Any]) -> None:
 # --- 6. the negotiation path -------------------------------------------------------------------
 
 
-def path_clauses(res: SweepResults) -> list[ClauseInfo]:
+def path_clauses(res: SweepResults) -> list[ClauseLabels]:
     """The clauses whose options have an order (ordered and scale), which a path can chart."""
     return [c for c in res.clauses if c.kind in ("ordered", "scale") and len(c.options) > 1]
 
 
-def path_matrix(res: SweepResults, cl: ClauseInfo, point: int = 0) -> np.ndarray:
+def path_matrix(res: SweepResults, cl: ClauseLabels, point: int = 0) -> np.ndarray:
     """Option index of the draft per run (rows) and round (columns); a run that ended keeps
     its final draft in the later rounds."""
     assert res.paths is not None

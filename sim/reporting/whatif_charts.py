@@ -14,26 +14,9 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from sim.errors import StabsimError
-
-try:  # the house style arrives with the charts issue (sim/style.py); until then, no charts
-    from sim.reporting import style
-except ImportError:  # pragma: no cover - only before sim/style.py is merged
-    style = None  # type: ignore[assignment]
-
-
-class ChartsUnavailable(StabsimError):
-    """The house style (sim/style.py) is not installed in this checkout."""
-
-
-def available() -> bool:
-    return style is not None
-
-
-def _need_style() -> None:
-    if style is None:
-        raise ChartsUnavailable("charts need sim/style.py (the briefing charts); add --no-charts")
-
+from sim.analysis.discover import describe_target
+from sim.reporting import style
+from sim.reporting.findings import what_changed
 
 LABELS = {
     "adopted": "P(adopted)",
@@ -146,8 +129,6 @@ def indices(result: dict[str, Any], output: str = "adopted", top: int = 10,
 def changes(result: dict[str, Any], top: int = 12, label: str | None = None,
             size: Sequence[float] | None = None, note: str | None = None) -> Figure:  # fmt: skip
     """The largest changes between two sweeps as points with 95% intervals; flagged ones dark."""
-    from sim.analysis.compare import what_changed
-
     rows = [r for r in result["changes"] if r["change"] is not None][:top][::-1]
     head = label or result.get("label") or what_changed(result["a"], result["b"])
     sig = [r for r in rows if r["significant"]]
@@ -184,8 +165,6 @@ def rules(result: dict[str, Any], size: Sequence[float] | None = None,
           note: str | None = None) -> Figure:  # fmt: skip
     """Scenario discovery's rules (``sim.analysis.discover``) as bars of density against the base rate,
     densest on top, each labelled with its conditions and its coverage."""
-    from sim.analysis.discover import describe_target
-
     target = describe_target(result["target"])
     rows = result["rules"][::-1]
     base = 100 * result["base_rate"]
@@ -234,7 +213,6 @@ def _save(fig: Figure, path: Path) -> Path:
 
 def save_sensitivity_charts(result: dict[str, Any], out: Path) -> list[Path]:
     """``tornado-<output>.png`` and ``indices-<output>.png`` for adoption and viability."""
-    _need_style()
     paths = []
     for output in ("adopted", "viable"):
         if result.get("swings"):
@@ -245,5 +223,4 @@ def save_sensitivity_charts(result: dict[str, Any], out: Path) -> list[Path]:
 
 def save_compare_chart(result: dict[str, Any], out: Path, label: str | None = None) -> Path:
     """``compare.png``: the largest changes with their intervals."""
-    _need_style()
     return _save(changes(result, label=label), Path(out) / "compare.png")

@@ -7,7 +7,7 @@ fills in the distribution-valued slots, one vectorised draw per distribution kin
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,8 +16,17 @@ import numpy as np
 
 from sim.scenario.behaviour import behaviour_of
 from sim.scenario.distributions import Dist, Sampler, parse_dist
-from sim.scenario.loader import apply_override, load_data, parse_value, validate_data
-from sim.scenario.schema import ScenarioSpec
+from sim.scenario.loader import load_data, validate_data
+from sim.scenario.overrides import apply_override, lookup, parse_value
+from sim.scenario.schema import (
+    Actor,
+    Force,
+    Negotiation,
+    ScenarioSpec,
+    Troops,
+    VoteSpec,
+    range_of,
+)
 from sim.scenario.textspace import UNORDERED, ClauseDef, TextSpace, clause_def
 
 ARRAY_FIELDS = (
@@ -68,6 +77,24 @@ class Slot:
     convert: Callable[[Any], float]
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One parameter of the catalogue: where it lands in a run's arrays, its value in the
+    scenario (a number, an option or a :class:`Dist`), and its valid range when numeric."""
+
+    array: str
+    index: tuple[int, ...]
+    value: Any
+    valid: tuple[float, float] | None  # None: not a number (an option of an ordered clause)
+    convert: Callable[[Any], float]
+
+    @property
+    def numeric(self) -> bool:
+        return self.valid is not None and not (
+            isinstance(self.value, Dist) and self.value.support is None
+        )
+
+
 class Scenario:
     """A scenario ready to run: its file, text space, actors, fixed arrays and random slots."""
 
@@ -95,6 +122,7 @@ class Scenario:
             for a in self.actor_ids
         )
         self.slots: list[Slot] = []
+        self.catalogue: dict[str, Entry] = {}  # every parameter by dotted path, in draw order
         self._kept_draws = kept_draws or {}
         self._draws: list[tuple[Dist, int]] = []  # every draw in order, and its slot (-1: kept)
         self._compile()
@@ -112,7 +140,7 @@ class Scenario:
     ) -> Scenario:
         kept: dict[str, Dist] = {}
         for path, value in (overrides or {}).items():
-            original = _lookup(data, path)
+            original = lookup(data, path)
             if isinstance(original, dict) and "dist" in original:
                 with contextlib.suppress(ValueError):  # a bad one is reported by validation
                     kept[path] = parse_dist(original)
@@ -126,7 +154,9 @@ class Scenario:
         return Path(self.source).stem
 
     def _param(self, path: str, array: str, index: tuple[int, ...], value: Any,
+               valid: tuple[float, float] | None,
                convert: Callable[[Any], float] = float) -> None:  # fmt: skip
+        self.catalogue[path] = Entry(array, index, value, valid, convert)
         if path in self._kept_draws and not isinstance(value, Dist):
             self._draws.append((self._kept_draws[path], -1))
         if isinstance(value, Dist):
@@ -160,46 +190,50 @@ class Scenario:
         clause_ix = {c.id: i for i, c in enumerate(space.clauses)}
         self.behaviour = b = behaviour_of(spec.behaviour)
 
+        unit, actor, vote, troops = (0.0, 1.0), range_of(Actor, "status_quo"), VoteSpec, Troops
         for i, (aid, a) in enumerate(spec.actors.items()):
             p = f"actors.{aid}"
             v = a.vote
-            self._param(f"{p}.capability", "capability", (i,), a.capability)
-            self._param(f"{p}.status_quo", "status_quo", (i,), a.status_quo)
-            self._param(f"{p}.flexibility", "flexibility", (i,), a.flexibility)
-            self._param(f"{p}.vote.noise", "noise", (i,), _given(v.noise, b["vote_noise"]))
+            self._param(f"{p}.capability", "capability", (i,), a.capability, unit)
+            self._param(f"{p}.status_quo", "status_quo", (i,), a.status_quo, actor)
+            self._param(f"{p}.flexibility", "flexibility", (i,), a.flexibility, unit)
+            self._param(f"{p}.vote.noise", "noise", (i,), _given(v.noise, b["vote_noise"]),
+                        range_of(vote, "noise"))  # fmt: skip
             self._param(f"{p}.vote.abstain_band", "band", (i,),
-                        _given(v.abstain_band, b["abstain_band"]))  # fmt: skip
-            self._param(
-                f"{p}.vote.veto_cost", "veto_cost", (i,), _given(v.veto_cost, b["veto_cost"])
-            )
+                        _given(v.abstain_band, b["abstain_band"]), unit)  # fmt: skip
+            self._param(f"{p}.vote.veto_cost", "veto_cost", (i,),
+                        _given(v.veto_cost, b["veto_cost"]), unit)  # fmt: skip
             for cid, s in a.salience.items():
-                self._param(f"{p}.salience.{cid}", "salience", (i, clause_ix[cid]), s)
+                self._param(f"{p}.salience.{cid}", "salience", (i, clause_ix[cid]), s, unit)
             for cid, ideal in a.ideal.items():
                 c = clause_ix[cid]
                 cl = space.clauses[c]
-                conv = _scale_position(cl) if cl.kind == "scale" else _option_position(cl)
+                scale = cl.kind == "scale"
+                conv = _scale_position(cl) if scale else _option_position(cl)
+                valid = (cl.values[0], cl.values[-1]) if scale else None  # type: ignore[index]
                 if isinstance(ideal, dict):
                     ideal = parse_dist(ideal)
-                self._param(f"{p}.ideal.{cid}", "ideal_pos", (i, c), ideal, conv)
+                self._param(f"{p}.ideal.{cid}", "ideal_pos", (i, c), ideal, valid, conv)
             for cid, utils in a.utility.items():
                 c = clause_ix[cid]
                 for opt, u in utils.items():
                     k = space.clauses[c].index_of(opt)
-                    self._param(f"{p}.utility.{cid}.{opt}", "option_util", (i, c, k), u)
+                    self._param(f"{p}.utility.{cid}.{opt}", "option_util", (i, c, k), u, unit)
             for cid, opts in a.red_lines.items():
                 c = clause_ix[cid]
                 for opt in opts:
                     self.red[i, c, space.clauses[c].index_of(opt)] = True
             for other, w in a.ties.items():
-                self._param(f"{p}.ties.{other}", "ties", (i, self.index[other]), w)
+                self._param(f"{p}.ties.{other}", "ties", (i, self.index[other]), w, unit)
             t = a.troops
             if t is None:
                 continue
             self.is_contributor[i] = True
-            self._param(f"{p}.troops.max", "max_troops", (i,), t.max)
-            self._param(f"{p}.troops.delivery", "delivery", (i,), t.delivery)
-            self._param(f"{p}.troops.willingness", "willingness", (i,), t.willingness)
-            self._param(f"{p}.troops.solidarity", "solidarity", (i,), t.solidarity)
+            self._param(f"{p}.troops.max", "max_troops", (i,), t.max, range_of(troops, "max"))
+            self._param(f"{p}.troops.delivery", "delivery", (i,), t.delivery, unit)
+            self._param(f"{p}.troops.willingness", "willingness", (i,), t.willingness,
+                        range_of(troops, "willingness"))  # fmt: skip
+            self._param(f"{p}.troops.solidarity", "solidarity", (i,), t.solidarity, unit)
             self.needs_resolution[i] = t.requires_resolution
             self.lead_candidate[i] = t.lead_candidate
             for cid, opt in t.min_option.items():
@@ -219,7 +253,8 @@ class Scenario:
                 self.partners_refused[i, self.index[other]] = True
 
         f = spec.force
-        self._param("force.troops_required", "troops_required", (), f.troops_required)
+        self._param("force.troops_required", "troops_required", (), f.troops_required,
+                    range_of(Force, "troops_required"))  # fmt: skip
         self.host = self.index[f.host] if f.host else -1
         self.refused = np.isin(np.arange(A), [self.index[r] for r in f.refused])
         if f.lead_clause is None:
@@ -236,7 +271,8 @@ class Scenario:
 
         n = spec.negotiation
         for name in ("tabling_threshold", "withdraw_threshold", "force_weight", "pressure_weight"):
-            self._param(f"negotiation.{name}", name, (), getattr(n, name))
+            self._param(f"negotiation.{name}", name, (), getattr(n, name),
+                        range_of(Negotiation, name))  # fmt: skip
         self.protocol = n.protocol
         self.max_rounds = n.max_rounds
         self.rival_drafts = n.rival_drafts
@@ -264,8 +300,17 @@ class Scenario:
 
     # --- per run ------------------------------------------------------------------------
 
-    def draw(self, rng: np.random.Generator) -> Params:
-        """Draw every distribution once: the parameters of one run."""
+    def draw(self, rng: np.random.Generator, fixed: Mapping[str, Any] | None = None) -> Params:
+        """Draw every distribution once: the parameters of one run. ``fixed`` ({path: value},
+        paths from :attr:`catalogue`) then sets parameters in their places: every draw is
+        made as without it, so the other parameters get the same values."""
+        params = self._draw(rng)
+        for path, value in (fixed or {}).items():
+            e = self.catalogue[path]
+            getattr(params, e.array)[e.index] = e.convert(value)
+        return params
+
+    def _draw(self, rng: np.random.Generator) -> Params:
         arrays = {name: arr.copy() for name, arr in self.base.items()}
         if not self.slots:
             return Params(**arrays, sampled={})
@@ -287,16 +332,6 @@ class Scenario:
 def _given(own: Any, default: Any) -> Any:
     """An actor's own value where it gives one, else the scenario-wide one."""
     return default if own is None else own
-
-
-def _lookup(data: Any, path: str) -> Any:
-    """The value at a dotted path of plain data, or None."""
-    node = data
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
 
 
 def _scale_position(cl: ClauseDef) -> Callable[[Any], float]:

@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -16,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, ScenarioError
 from sim.scenario.distributions import Dist
-from sim.scenario.schema import ScenarioSpec, check_param
+from sim.scenario.schema import PROTOCOLS, ScenarioSpec, check_param
 from sim.scenario.textspace import CLAUSE_KINDS, SCALE, UNORDERED, ClauseDef, clause_def
 
 MAX_SCALE_VALUES = 10_000
@@ -125,9 +123,8 @@ def _problem_from_pydantic(err: dict) -> Problem:
 class _Checker:
     """Collects every cross-reference problem in a structurally valid scenario."""
 
-    def __init__(self, spec: ScenarioSpec, protocols: Iterable[str]):
+    def __init__(self, spec: ScenarioSpec):
         self.spec = spec
-        self.protocols = set(protocols)
         self.problems: list[Problem] = []
         self.clauses: dict[str, ClauseDef] = {}
 
@@ -403,10 +400,9 @@ class _Checker:
 
     def check_negotiation(self) -> None:
         n = self.spec.negotiation
-        if n.protocol not in self.protocols:
+        if n.protocol not in PROTOCOLS:
             self.add(
-                "negotiation.protocol",
-                f"expected one of {', '.join(sorted(self.protocols))}, got {n.protocol!r}",
+                "negotiation.protocol", f"expected one of {', '.join(PROTOCOLS)}, got {n.protocol!r}"
             )
         for cid, opt in n.opening_draft.items():
             cl = self.clause(f"negotiation.opening_draft.{cid}", cid)
@@ -523,8 +519,6 @@ class _Checker:
 
 def validate_data(data: Any, source: str) -> ScenarioSpec:
     """Validate parsed YAML; raise ScenarioError with every problem found."""
-    from sim.model.protocols import PROTOCOLS
-
     if not isinstance(data, dict):
         kind = "an empty file" if data is None else type(data).__name__
         raise ScenarioError(
@@ -535,7 +529,7 @@ def validate_data(data: Any, source: str) -> ScenarioSpec:
     except ValidationError as exc:
         problems = [_problem_from_pydantic(e) for e in exc.errors()]
         raise ScenarioError(source, problems) from None
-    problems = _Checker(spec, PROTOCOLS).run()
+    problems = _Checker(spec).run()
     if problems:
         raise ScenarioError(source, problems)
     return spec
@@ -551,69 +545,3 @@ def load_data(path: str | Path) -> tuple[Any, str]:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ScenarioError(str(path), [Problem("", f"cannot read file: {reason}")]) from None
     return read_yaml(text, source), source
-
-
-# --- overrides (--set PATH=VALUE) ---------------------------------------------------------
-
-
-def parse_value(text: str) -> Any:
-    """Read an override value the way YAML would ('0.2' -> 0.2, '[A, B]' -> list)."""
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-
-
-def apply_override(data: dict, path: str, value: Any, source: str) -> dict:
-    """Return a copy of ``data`` with the dotted ``path`` set to ``value``."""
-    parts = path.split(".")
-    if not path or any(not p for p in parts):
-        raise ScenarioError(
-            source, [Problem(path, "expected a dotted path such as actors.FRA.capability")]
-        )
-    out = copy.deepcopy(data)
-    node: Any = out
-    for i, part in enumerate(parts[:-1]):
-        here = ".".join(parts[: i + 1])
-        if isinstance(node, list):
-            node = _list_item(node, part, here, source)
-            continue
-        if not isinstance(node, dict):
-            raise ScenarioError(source, [Problem(here, f"cannot descend into {_short(node)}")])
-        if part not in node or node[part] is None:
-            node[part] = {}
-        elif not isinstance(node[part], dict | list):
-            raise ScenarioError(
-                source,
-                [
-                    Problem(
-                        here, f"is the value {_short(node[part])}, not a mapping; set {here} itself"
-                    )
-                ],
-            )
-        node = node[part]
-    last = parts[-1]
-    if isinstance(node, list):
-        idx = _index(node, last, path, source)
-        node[idx] = value
-    else:
-        node[last] = value
-    return out
-
-
-def _index(node: list, part: str, path: str, source: str) -> int:
-    try:
-        idx = int(part)
-    except ValueError:
-        raise ScenarioError(
-            source, [Problem(path, f"expected a list index, got {part!r}")]
-        ) from None
-    if not -len(node) <= idx < len(node):
-        raise ScenarioError(
-            source, [Problem(path, f"expected an index below {len(node)}, got {idx}")]
-        )
-    return idx
-
-
-def _list_item(node: list, part: str, path: str, source: str) -> Any:
-    return node[_index(node, part, path, source)]

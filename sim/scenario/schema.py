@@ -10,11 +10,24 @@ from __future__ import annotations
 
 import datetime
 import math
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator
 
+from sim.errors import OptionError
 from sim.scenario.distributions import Dist, parse_dist
+
+# The negotiation protocols a scenario (or an option) may name; sim.model.protocols has one
+# class for each (a test holds the two together).
+PROTOCOLS = ("penholder", "compromise", "expected-utility")
+
+
+def protocol_name(name: str) -> str:
+    """``name`` if it names a protocol, else a one-line error naming the argument."""
+    if name not in PROTOCOLS:
+        raise OptionError("protocol", f"expected one of {', '.join(PROTOCOLS)}, got {name!r}")
+    return name
 
 Number = float | Dist
 
@@ -54,9 +67,28 @@ def check_param(value: Any, lo: float, hi: float) -> Number:
     return float(value)
 
 
+@dataclass(frozen=True)
+class Range:
+    """The valid range of a numeric field (kept on the field, read by :func:`range_of`)."""
+
+    low: float
+    high: float
+
+
 def Param(lo: float, hi: float = math.inf) -> Any:
     """A numeric field in [lo, hi] that may also be a distribution."""
-    return Annotated[Any, PlainValidator(lambda v: check_param(v, lo, hi))]
+    return Annotated[Any, PlainValidator(lambda v: check_param(v, lo, hi)), Range(lo, hi)]
+
+
+def range_of(model: type[BaseModel], name: str) -> tuple[float, float]:
+    """The valid range of the numeric field ``name`` of ``model``."""
+    info = model.model_fields[name]
+    found = [m for m in info.metadata if isinstance(m, Range)]
+    for arg in get_args(info.annotation):  # Param | None
+        found += [m for m in getattr(arg, "__metadata__", ()) if isinstance(m, Range)]
+    if not found:
+        raise KeyError(f"{model.__name__}.{name} is not a numeric field")
+    return found[0].low, found[0].high
 
 
 Unit = Param(0.0, 1.0)

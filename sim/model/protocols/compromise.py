@@ -86,8 +86,8 @@ class CompromiseProtocol:
 
     @staticmethod
     def forecast_scale(x: np.ndarray, c: np.ndarray, s: np.ndarray, active: np.ndarray,
-                       runs: int, seed: int) -> np.ndarray:  # fmt: skip
+                       seeds: list[int]) -> np.ndarray:  # fmt: skip
         """(B, runs) the compromise position of B one-clause issues (the same every run)."""
         w = np.where(active, c * s, 0.0)
         mean = (w * x).sum(axis=1) / w.sum(axis=1)
-        return np.repeat(mean[:, None], runs, axis=1)
+        return np.repeat(mean[:, None], len(seeds), axis=1)

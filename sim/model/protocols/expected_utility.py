@@ -227,16 +227,14 @@ class ExpectedUtilityProtocol:
         record_draft(model, not settled, settled or model.steps >= min(sc.max_rounds, cfg.rounds))
 
     def forecast_scale(self, x: np.ndarray, c: np.ndarray, s: np.ndarray, active: np.ndarray,
-                       runs: int, seed: int) -> np.ndarray:  # fmt: skip
+                       seeds: list[int]) -> np.ndarray:  # fmt: skip
         """(B, runs) the forecast of B one-clause issues after ``rounds`` rounds (what the
-        protocol tables when ``max_rounds >= rounds``). A deterministic configuration plays
-        each issue once and repeats it; the lottery plays every run."""
+        protocol tables when ``max_rounds >= rounds``), one column per run seed. A
+        deterministic configuration plays each issue once and repeats it; the lottery plays
+        every run with its own generator."""
         cfg = self.config
         if cfg.conflict != "lottery":
             f, _, _ = eu_forecast(x, c, s, active, cfg)
-            return np.repeat(f[:, None], runs, axis=1)
-        rng = np.random.default_rng(seed)
-        tile = (runs, 1)
-        f, _, _ = eu_forecast(np.tile(x, tile), np.tile(c, tile), np.tile(s, tile),
-                              np.tile(active, tile), cfg, rng)  # fmt: skip
-        return f.reshape(runs, -1).T
+            return np.repeat(f[:, None], len(seeds), axis=1)
+        runs = [eu_forecast(x, c, s, active, cfg, np.random.default_rng(seed))[0] for seed in seeds]
+        return np.stack(runs, axis=1)

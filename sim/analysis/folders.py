@@ -1,0 +1,278 @@
+"""The one reader of stabsim's result folders: sweeps, and the JSON results of the other
+commands (sensitivity, compare, backtest).
+
+A sweep folder holds ``manifest.json``, ``summary.json``, ``runs.parquet`` and, with paths,
+``paths.parquet``. ``summary.json`` carries the names readers need (``labels``: the
+scenario's title, actor names, clause labels and option words, members, veto holders,
+contributors), so nothing re-reads a scenario file after a sweep; a folder written before
+summaries carried labels gets them once, here, from the scenario text its manifest keeps.
+Every problem is one line naming the folder and what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from sim.errors import StabsimError
+from sim.scenario.compiled import Scenario
+
+
+class ResultsError(StabsimError):
+    """A folder is not the finished result it should be, or cannot be read."""
+
+
+# --- names ------------------------------------------------------------------------------------
+
+
+def option_words(option: str) -> str:
+    """An option id as words, when the scenario gives none: underscores become spaces."""
+    return option.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class ClauseLabels:
+    """A clause as readers name it: id, label, kind, option ids in order and their words."""
+
+    id: str
+    label: str
+    kind: str  # ordered | unordered | scale
+    options: tuple[str, ...]
+    unit: str = ""
+    labels: tuple[str, ...] = ()  # the scenario's words for each option, if it gives them
+
+    def option(self, o: str) -> str:
+        """An option as words (its label, or a scale value with its unit)."""
+        if self.kind == "scale":
+            return f"{o} {self.unit}".strip()
+        if self.labels and o in self.options:
+            return self.labels[self.options.index(o)]
+        return option_words(o)
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Everything a reader needs to name what a sweep ran."""
+
+    title: str
+    actors: dict[str, str]  # actor id -> name
+    clauses: tuple[ClauseLabels, ...]
+    members: tuple[str, ...]
+    veto: tuple[str, ...]
+    contributors: tuple[str, ...]
+    votes_needed: int = 9
+
+    def name(self, actor: str) -> str:
+        return self.actors.get(actor, actor)
+
+    def clause(self, cid: str) -> ClauseLabels:
+        return next(c for c in self.clauses if c.id == cid)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "actors": self.actors,
+            "clauses": {
+                c.id: {"label": c.label, "kind": c.kind, "unit": c.unit,
+                       "options": dict(zip(c.options, c.labels or c.options, strict=True))}
+                for c in self.clauses
+            },
+            "members": list(self.members),
+            "veto": list(self.veto),
+            "contributors": list(self.contributors),
+            "votes_needed": self.votes_needed,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Labels:
+        clauses = tuple(
+            ClauseLabels(cid, c["label"], c["kind"], tuple(c["options"]), c.get("unit", ""),
+                         () if c["kind"] == "scale" else tuple(c["options"].values()))
+            for cid, c in d["clauses"].items()
+        )  # fmt: skip
+        return cls(d["title"], dict(d["actors"]), clauses, tuple(d["members"]),
+                   tuple(d["veto"]), tuple(d["contributors"]), int(d["votes_needed"]))  # fmt: skip
+
+
+def labels_of(sc: Scenario) -> Labels:
+    """The names of a compiled scenario."""
+    ids = sc.actor_ids
+    return Labels(
+        title=sc.spec.name,
+        actors=dict(zip(ids, sc.names, strict=True)),
+        clauses=tuple(
+            ClauseLabels(c.id, c.label, c.kind, c.options, c.unit, c.labels)
+            for c in sc.space.clauses
+        ),
+        members=tuple(ids[m] for m in sc.members),
+        veto=tuple(ids[m] for m in sc.members[sc.veto]),
+        contributors=tuple(ids[i] for i in np.flatnonzero(sc.is_contributor)),
+        votes_needed=sc.votes_needed,
+    )
+
+
+def _labels_from_manifest(summary: dict[str, Any], manifest: dict[str, Any]) -> Labels:
+    """Labels of a folder written before summaries carried them: from the scenario text in
+    its manifest, or bare ids when that cannot be compiled."""
+    from sim.scenario.loader import read_yaml
+
+    scen = manifest.get("scenario") or {}
+    name = Path(scen.get("file", "scenario.yaml")).name
+    try:
+        sc = Scenario.from_data(read_yaml(scen.get("text", ""), name), name,
+                                summary.get("set") or None)  # fmt: skip
+        return labels_of(sc)
+    except (StabsimError, TypeError, ValueError, AttributeError):
+        pt = summary["points"][0]
+        clauses = tuple(
+            ClauseLabels(c, c, "unordered", tuple(o)) for c, o in pt["clauses"].items()
+        )
+        members = tuple(pt.get("votes", {}))
+        return Labels(str(summary.get("scenario", "")), {}, clauses, members,
+                      tuple(pt.get("veto_cast_by", {})), tuple(pt.get("contributors", {})))  # fmt: skip
+
+
+# --- sweeps -------------------------------------------------------------------------------------
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ResultsError(f"{path}: cannot read: {exc}") from None
+
+
+class SweepFolder:
+    """A finished sweep as every reader sees it. ``runs`` and ``paths`` are read on first
+    use; everything else when the folder is opened."""
+
+    def __init__(self, folder: str | Path):
+        folder = Path(folder)
+        self.folder = folder
+        if not folder.is_dir():
+            what = "not a folder" if folder.exists() else "no such folder"
+            raise ResultsError(
+                f"{folder}: {what}, so no summary.json (expected a sweep folder from stabsim sweep)"
+            )
+        if not (folder / "summary.json").is_file():
+            hint = (
+                " (unfinished: complete the sweep by resuming it)"
+                if (folder / "manifest.json").is_file()
+                else " (not a sweep folder)"
+            )
+            raise ResultsError(f"{folder}: no summary.json{hint}")
+        summary = _read_json(folder / "summary.json")
+        if not isinstance(summary, dict) or not summary.get("points"):
+            raise ResultsError(f"{folder}/summary.json: no points (not a stabsim summary)")
+        self.summary: dict[str, Any] = summary
+        path = folder / "manifest.json"
+        self.manifest: dict[str, Any] = _read_json(path) if path.is_file() else {}
+        given = summary.get("labels")
+        self.labels = (
+            Labels.from_json(given) if given else _labels_from_manifest(summary, self.manifest)
+        )
+
+    # names, as the charts and sentences use them
+    @property
+    def title(self) -> str:
+        return self.labels.title
+
+    @property
+    def clauses(self) -> tuple[ClauseLabels, ...]:
+        return self.labels.clauses
+
+    @property
+    def names(self) -> dict[str, str]:
+        return self.labels.actors
+
+    @property
+    def permanent(self) -> tuple[str, ...]:
+        return self.labels.veto
+
+    def point(self, p: int = 0) -> dict[str, Any]:
+        return self.summary["points"][p]
+
+    def check_point(self, p: int) -> dict[str, Any]:
+        """Grid point ``p``, or a one-line error naming the points that exist."""
+        points = self.summary["points"]
+        if not 0 <= p < len(points):
+            raise ResultsError(
+                f"{self.folder}: grid point {p} does not exist (0 to {len(points) - 1})"
+            )
+        return points[p]
+
+    def _table(self, name: str) -> pa.Table:
+        path = self.folder / name
+        if not path.is_file():
+            raise ResultsError(f"{self.folder}: no {name} (not a finished sweep)")
+        try:
+            return pq.read_table(path)
+        except (OSError, pa.ArrowException) as exc:
+            raise ResultsError(f"{path}: cannot read: {exc}") from None
+
+    @cached_property
+    def runs(self) -> pa.Table:
+        return self._table("runs.parquet")
+
+    @cached_property
+    def paths(self) -> pa.Table | None:
+        return self._table("paths.parquet") if (self.folder / "paths.parquet").is_file() else None
+
+    def runs_at(self, p: int = 0) -> pa.Table:
+        return self.runs.filter(pc.equal(self.runs["point"], p))
+
+    def votes(self) -> np.ndarray:
+        """(runs, members) vote codes of the decisive vote (0 yes, 1 abstain, 2 no; a run
+        without a vote counts as abstentions)."""
+        names = ("yes", "abstain", "no")
+        votes = np.full((self.runs.num_rows, len(self.labels.members)), 1)
+        for k, a in enumerate(self.labels.members):
+            column = np.array(self.runs.column(f"vote.{a}").to_pylist(), dtype=object)
+            for code, name in enumerate(names):
+                votes[column == name, k] = code
+        return votes
+
+
+def open_sweep(folder: str | Path, need_runs: bool = False) -> SweepFolder:
+    """Open a finished sweep folder (with ``need_runs``, check its runs can be read now)."""
+    sweep = SweepFolder(folder)
+    if need_runs:
+        _ = sweep.runs
+    return sweep
+
+
+# --- the other commands' results ------------------------------------------------------------------
+
+RESULT_FILES = {  # file -> (what it is, the command that writes it)
+    "sensitivity.json": ("a sensitivity analysis", "stabsim sensitivity"),
+    "compare.json": ("a comparison", "stabsim compare --out"),
+    "backtest.json": ("a backtest", "stabsim backtest"),
+    "summary.json": ("a sweep", "stabsim sweep"),
+}
+
+
+def read_result(folder: str | Path, name: str, schema: str) -> dict[str, Any]:
+    """``folder/name`` (one of :data:`RESULT_FILES`), checked to carry ``schema``."""
+    folder = Path(folder)
+    path = folder / name
+    if not folder.is_dir():
+        raise ResultsError(f"{folder}: no such folder")
+    if not path.is_file():
+        kind = next((k for f, (k, _) in RESULT_FILES.items() if (folder / f).is_file()), None)
+        seems = f" (this is {kind})" if kind else ""
+        raise ResultsError(
+            f"{folder}: no {name}{seems}; expected a `{RESULT_FILES[name][1]}` folder"
+        )
+    data = _read_json(path)
+    if not isinstance(data, dict) or data.get("schema") != schema:
+        got = data.get("schema") if isinstance(data, dict) else None
+        raise ResultsError(f"{path}: expected schema {schema}, got {got!r}")
+    return data

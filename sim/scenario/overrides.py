@@ -1,0 +1,147 @@
+"""Overrides of a scenario file: ``--set PATH=VALUE`` and ``--vary PATH=START:STOP:STEPS``.
+
+A path is dotted (``actors.FRA.salience.leadership``); a value is read as YAML reads it
+(``0.2`` is a number, ``[A, B]`` a list). An override under ``actors.X`` or ``clauses.X``
+must name an X the file has, rather than silently create a new, incomplete entry.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import yaml
+
+from sim.errors import OptionError, Problem, ScenarioError
+
+MAX_GRID_POINTS = 10_000
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass(frozen=True)
+class GridAxis:
+    """One ``--vary`` axis: a dotted path and the values it takes."""
+
+    path: str
+    values: tuple[Any, ...]
+
+
+def parse_set(text: str) -> tuple[str, str]:
+    """``PATH=VALUE`` -> (path, raw value); the value is read as YAML when applied."""
+    path, sep, value = text.partition("=")
+    if not sep or not path.strip():
+        raise OptionError("set", f"{text}: expected PATH=VALUE, e.g. actors.FRA.capability=0.2")
+    return path.strip(), value.strip()
+
+
+def parse_vary(text: str) -> GridAxis:
+    """``PATH=START:STOP:STEPS`` -> STEPS evenly spaced values from START to STOP inclusive."""
+    path, sep, spec = text.partition("=")
+    parts = spec.split(":")
+    bad = OptionError(
+        "vary",
+        f"{text}: expected PATH=START:STOP:STEPS with numbers START and STOP "
+        "and a whole STEPS from 2 to 1000, e.g. actors.FRA.salience.leadership=0.1:0.9:5",
+    )
+    if not sep or not path.strip() or len(parts) != 3:
+        raise bad
+    try:
+        start, stop, steps = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        raise bad from None
+    if not 2 <= steps <= 1000 or not (np.isfinite(start) and np.isfinite(stop)):
+        raise bad
+    values = tuple(float(f"{v:.12g}") for v in np.linspace(start, stop, steps))
+    return GridAxis(path.strip(), values)
+
+
+def check_ids(data: Any, path: str, source: str) -> None:
+    """An override under ``actors.X`` or ``clauses.X`` must name an existing X."""
+    parts = path.split(".")
+    if len(parts) >= 2 and parts[0] in ("actors", "clauses") and isinstance(data, dict):
+        known = data.get(parts[0]) or {}
+        if isinstance(known, dict) and parts[1] not in known:
+            kind = parts[0][:-1]
+            raise ScenarioError(
+                source,
+                [Problem(path, f"unknown {kind} '{parts[1]}'; expected one of {', '.join(known)}")],
+            )
+
+
+def lookup(data: Any, path: str) -> Any:
+    """The value at a dotted path of plain data, or None."""
+    node = data
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def parse_value(text: str) -> Any:
+    """Read an override value the way YAML would ('0.2' -> 0.2, '[A, B]' -> list)."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def apply_override(data: dict, path: str, value: Any, source: str) -> dict:
+    """Return a copy of ``data`` with the dotted ``path`` set to ``value``."""
+    parts = path.split(".")
+    if not path or any(not p for p in parts):
+        raise ScenarioError(
+            source, [Problem(path, "expected a dotted path such as actors.FRA.capability")]
+        )
+    out = copy.deepcopy(data)
+    node: Any = out
+    for i, part in enumerate(parts[:-1]):
+        here = ".".join(parts[: i + 1])
+        if isinstance(node, list):
+            node = _list_item(node, part, here, source)
+            continue
+        if not isinstance(node, dict):
+            raise ScenarioError(source, [Problem(here, f"cannot descend into {_short(node)}")])
+        if part not in node or node[part] is None:
+            node[part] = {}
+        elif not isinstance(node[part], dict | list):
+            raise ScenarioError(
+                source,
+                [
+                    Problem(
+                        here, f"is the value {_short(node[part])}, not a mapping; set {here} itself"
+                    )
+                ],
+            )
+        node = node[part]
+    last = parts[-1]
+    if isinstance(node, list):
+        idx = _index(node, last, path, source)
+        node[idx] = value
+    else:
+        node[last] = value
+    return out
+
+
+def _index(node: list, part: str, path: str, source: str) -> int:
+    try:
+        idx = int(part)
+    except ValueError:
+        raise ScenarioError(
+            source, [Problem(path, f"expected a list index, got {part!r}")]
+        ) from None
+    if not -len(node) <= idx < len(node):
+        raise ScenarioError(
+            source, [Problem(path, f"expected an index below {len(node)}, got {idx}")]
+        )
+    return idx
+
+
+def _list_item(node: list, part: str, path: str, source: str) -> Any:
+    return node[_index(node, part, path, source)]
