@@ -79,9 +79,7 @@ def test_empty_charts_say_why(sweeps):
 
     vetoed = open_sweep(sweeps["vetoed"])
     assert "No text was adopted" in texts(charts.texts(vetoed))
-    assert "no troop contributors" in texts(
-        charts.coalition(open_sweep(sweeps["nocontrib"]))
-    )
+    assert "no troop contributors" in texts(charts.coalition(open_sweep(sweeps["nocontrib"])))
     assert "--paths" in texts(charts.path(open_sweep(sweeps["nocontrib"])))
     assert "--vary" in texts(charts.grid(open_sweep(sweeps["gaza"])))
 

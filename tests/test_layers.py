@@ -34,7 +34,10 @@ def imports_of(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1]
+                    + ([base] if base else [])
+                )
             if base.split(".")[0] != "sim":
                 continue
             for alias in node.names:  # `from sim.model import voting` imports a module
@@ -107,5 +110,9 @@ def test_the_check_sees_a_planted_upward_import(tmp_path: Path) -> None:
     assert found <= set(graph()), found
     planted = tmp_path / "x.py"
     planted.write_text("def f():\n    from sim.reporting import style\n    import sim.cli\n")
-    tree_imports = {n.module or "" for n in ast.walk(ast.parse(planted.read_text())) if isinstance(n, ast.ImportFrom)}
+    tree_imports = {
+        n.module or ""
+        for n in ast.walk(ast.parse(planted.read_text()))
+        if isinstance(n, ast.ImportFrom)
+    }
     assert "sim.reporting" in tree_imports

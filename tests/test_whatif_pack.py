@@ -28,8 +28,14 @@ def folders(tmp_path_factory) -> dict[str, Path]:
     gaza = base / "gaza"
     shutil.copytree(report_sweeps.build(tmp_path_factory)["gaza"], gaza)
     sens = base / "sens"
-    runs.sensitivity(one_lever(base / "lever.yaml"), sens, params=[LEVER, *DUMMIES],
-                     base_runs=16, replicates=1, swing_runs=3)
+    runs.sensitivity(
+        one_lever(base / "lever.yaml"),
+        sens,
+        params=[LEVER, *DUMMIES],
+        base_runs=16,
+        replicates=1,
+        swing_runs=3,
+    )
     scen = noisy_scenario(base / "noisy.yaml")
     for name, sets in (("a", []), ("b", ["actors.P.vote.veto_cost=1"])):
         runs.sweep(scen, base / name, runs=200, seed=3, sets=sets)

@@ -81,8 +81,12 @@ class Labels:
             "title": self.title,
             "actors": self.actors,
             "clauses": {
-                c.id: {"label": c.label, "kind": c.kind, "unit": c.unit,
-                       "options": dict(zip(c.options, c.labels or c.options, strict=True))}
+                c.id: {
+                    "label": c.label,
+                    "kind": c.kind,
+                    "unit": c.unit,
+                    "options": dict(zip(c.options, c.labels or c.options, strict=True)),
+                }
                 for c in self.clauses
             },
             "members": list(self.members),
@@ -132,9 +136,7 @@ def _labels_from_manifest(summary: dict[str, Any], manifest: dict[str, Any]) -> 
         return labels_of(sc)
     except (StabsimError, TypeError, ValueError, AttributeError):
         pt = summary["points"][0]
-        clauses = tuple(
-            ClauseLabels(c, c, "unordered", tuple(o)) for c, o in pt["clauses"].items()
-        )
+        clauses = tuple(ClauseLabels(c, c, "unordered", tuple(o)) for c, o in pt["clauses"].items())
         members = tuple(pt.get("votes", {}))
         return Labels(str(summary.get("scenario", "")), {}, clauses, members,
                       tuple(pt.get("veto_cast_by", {})), tuple(pt.get("contributors", {})))  # fmt: skip

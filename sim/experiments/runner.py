@@ -215,7 +215,9 @@ def dask_backend(scheduler: str | None = None, local_workers: int | None = None)
             )
             client = Client(cluster)
     except (OSError, TimeoutError) as exc:
-        raise OptionError("scheduler", f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+        raise OptionError(
+            "scheduler", f"cannot reach the Dask scheduler {scheduler}: {exc}"
+        ) from None
     slots = max(1, sum(client.nthreads().values()))
 
     def close() -> None:
@@ -355,7 +357,9 @@ def check_out(
     if resume:
         return "complete" if status == "complete" else "resume"
     if status == "complete":
-        raise FolderError(f"{where} already holds this {what}, complete; add {{force}} to run it again")
+        raise FolderError(
+            f"{where} already holds this {what}, complete; add {{force}} to run it again"
+        )
     raise FolderError(
         f"{where} holds this {what}, unfinished; add {{resume}} to complete it "
         "or {force} to start over"

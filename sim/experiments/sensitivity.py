@@ -43,6 +43,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.analysis.indices import (
+    CONFIDENCE,
+    MORRIS_LEVELS,
+    RESAMPLES,
+    analyse,
+    problem,
+    ranking,
+    swings,
+)
 from sim.errors import OptionError, StabsimError
 from sim.experiments.runner import (
     Backend,
@@ -63,11 +72,7 @@ from sim.scenario.schema import protocol_name
 SCHEMA = "stabsim-sensitivity/1"
 FILES = ("points.parquet", "sensitivity.json")
 METHODS = ("sobol", "morris")
-MORRIS_LEVELS = 4
-RESAMPLES = 200  # bootstrap resamples for the intervals
-CONFIDENCE = 0.95
 BASE_OUTPUTS = ("adopted", "vetoed", "viable", "delivered_troops")
-
 
 
 # --- the scenario's parameters -----------------------------------------------------------------
@@ -118,7 +123,7 @@ def parse_params_arg(text: str) -> tuple[str, tuple[float, float] | None]:
         raise OptionError(
             "params",
             f"{text}: expected PATH=LOW:HIGH with numbers LOW < HIGH, "
-            "e.g. actors.RUS.vote.veto_cost=0.1:0.6"
+            "e.g. actors.RUS.vote.veto_cost=0.1:0.6",
         )
     return path, (lo, hi)
 
@@ -179,15 +184,6 @@ def resolve(args: list[str], cat: dict[str, Entry]) -> tuple[list[Parameter], li
 
 
 # --- the design -----------------------------------------------------------------------------------
-
-
-def problem(params: list[Parameter]) -> dict[str, Any]:
-    """The SALib problem definition."""
-    return {
-        "num_vars": len(params),
-        "names": [p.path for p in params],
-        "bounds": [[p.low, p.high] for p in params],
-    }
 
 
 def sample(params: list[Parameter], method: str, base_runs: int, seed: int) -> np.ndarray:
@@ -308,86 +304,6 @@ def run_block(job: Job, block: Block) -> tuple[Block, dict[str, bytes]]:
 
 
 # --- analysis ---------------------------------------------------------------------------------------
-
-
-def _finite(x: Any) -> float | None:
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
-def analyse(
-    params: list[Parameter], method: str, X: np.ndarray, Y: np.ndarray, names: list[str], seed: int
-) -> dict[str, Any]:
-    """Indices per output: Sobol' S1 and ST, or Morris mu*, with 95% bootstrap intervals."""
-    prob = problem(params)
-    result: dict[str, Any] = {}
-    for k, name in enumerate(names):
-        y = Y[:, k]
-        constant = bool(np.ptp(y) == 0)
-        rows: dict[str, Any] = {}
-        if constant:
-            zero = {"low": 0.0, "high": 0.0}
-            for p in params:
-                if method == "sobol":
-                    rows[p.path] = {"S1": 0.0, "S1_ci": zero, "ST": 0.0, "ST_ci": zero}
-                else:
-                    rows[p.path] = {"mu_star": 0.0, "mu_star_ci": zero, "mu": 0.0, "sigma": 0.0}
-            result[name] = {"constant": True, "indices": rows}
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if method == "sobol":
-                from SALib.analyze import sobol
-
-                s = sobol.analyze(prob, y, calc_second_order=False, num_resamples=RESAMPLES,
-                                  conf_level=CONFIDENCE, seed=seed)  # fmt: skip
-                for j, p in enumerate(params):
-                    s1, s1c, st, stc = (float(s[n][j]) for n in ("S1", "S1_conf", "ST", "ST_conf"))
-                    rows[p.path] = {
-                        "S1": _finite(s1),
-                        "S1_ci": {"low": _finite(s1 - s1c), "high": _finite(s1 + s1c)},
-                        "ST": _finite(st),
-                        "ST_ci": {"low": _finite(st - stc), "high": _finite(st + stc)},
-                    }
-            else:
-                from SALib.analyze import morris
-
-                s = morris.analyze(prob, X, y, num_resamples=RESAMPLES, conf_level=CONFIDENCE,
-                                   num_levels=MORRIS_LEVELS, seed=seed)  # fmt: skip
-                for j, p in enumerate(params):
-                    m, c = float(s["mu_star"][j]), float(s["mu_star_conf"][j])
-                    rows[p.path] = {
-                        "mu_star": _finite(m),
-                        "mu_star_ci": {"low": _finite(m - c), "high": _finite(m + c)},
-                        "mu": _finite(s["mu"][j]),
-                        "sigma": _finite(s["sigma"][j]),
-                    }
-        result[name] = {"constant": False, "indices": rows}
-    return result
-
-
-def ranking(indices: dict[str, Any], method: str) -> list[str]:
-    """Parameters by importance for one output: total index (Sobol') or mu* (Morris), largest
-    first, ties by path."""
-    key = "ST" if method == "sobol" else "mu_star"
-    return sorted(indices, key=lambda p: (-(indices[p][key] or 0.0), p))
-
-
-def swings(params: list[Parameter], Y: np.ndarray, names: list[str]) -> dict[str, Any]:
-    """Baseline outputs and, per parameter, the change at its low and high end; each output's
-    parameters sorted by the larger absolute change."""
-    base = Y[0]
-    per = {}
-    for k, name in enumerate(names):
-        rows = []
-        for j, p in enumerate(params):
-            lo, hi = Y[1 + 2 * j, k] - base[k], Y[2 + 2 * j, k] - base[k]
-            rows.append({"path": p.path, "low": p.low, "high": p.high,
-                         "at_low": float(Y[1 + 2 * j, k]), "at_high": float(Y[2 + 2 * j, k]),
-                         "change_low": float(lo), "change_high": float(hi)})  # fmt: skip
-        rows.sort(key=lambda r: (-max(abs(r["change_low"]), abs(r["change_high"])), r["path"]))
-        per[name] = {"baseline": float(base[k]), "params": rows}
-    return per
 
 
 # --- the command --------------------------------------------------------------------------------------
@@ -531,7 +447,9 @@ def prepare(cfg: SensitivityConfig) -> SensitivityDesign:
     data = sc.data
     params, skipped = resolve(cfg.params, numeric_parameters(sc))
     if clash := sorted({p.path for p in params} & set(sets)):
-        raise OptionError("params", f"--set and --params both name {clash[0]}; give it one or the other")
+        raise OptionError(
+            "params", f"--set and --params both name {clash[0]}; give it one or the other"
+        )
     for p in params:  # both ends must pass the loader, as a --set would
         for v in (p.low, p.high):
             Scenario.from_data(data, source, {p.path: v})

@@ -388,7 +388,9 @@ class SweepDesign:
         times = []
         for i in range(4):
             t0 = time.perf_counter()
-            make_model(self.points[0], run_seed(self.plan.seed, i), protocol=self.plan.protocol).run()
+            make_model(
+                self.points[0], run_seed(self.plan.seed, i), protocol=self.plan.protocol
+            ).run()
             times.append(time.perf_counter() - t0)
         target = int(CHUNK_SECONDS / max(sum(times[1:]) / 3, 1e-6))
         balance = -(-self.plan.runs // (4 * workers))

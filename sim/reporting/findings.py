@@ -206,11 +206,7 @@ def sweep_findings(res: SweepFolder, point: int = 0) -> list[Finding]:
         if pt["coalitions"]:
             c = pt["coalitions"][0]
             names = ", ".join(res.names.get(a, a) for a in c["members"])
-            f = (
-                Writer(s)
-                .w(f"Most likely coalition: {names}, in ")
-                .v(f"{at}/coalitions/0/p", "pct")
-            )
+            f = Writer(s).w(f"Most likely coalition: {names}, in ").v(f"{at}/coalitions/0/p", "pct")
             out.append(f.w(" of runs.").done())
         else:
             out.append(Finding("No contributor commits troops in any run."))
@@ -241,9 +237,8 @@ def sweep_findings(res: SweepFolder, point: int = 0) -> list[Finding]:
     return out
 
 
-
-
 # --- comparisons ---------------------------------------------------------------------------------
+
 
 def what_changed(a: dict[str, Any], b: dict[str, Any]) -> str:
     """The settings B has and A lacks, as a phrase ("With actors.ARE.troops.max=2000")."""

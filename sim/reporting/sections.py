@@ -49,7 +49,6 @@ SWEEP_READINGS = {
 ORDER = ("grid", "outcomes", "texts", "clauses", "votes", "coalition", "path")
 
 
-
 WHATIF_READINGS = {
     "tornado": "Each parameter alone at the low (light) and high (hatched) end of its range, the "
     "others as in the scenario; the longer the bar, the more it moves the result on its own.",
@@ -136,7 +135,6 @@ def _chart_title(res: SweepFolder, name: str, point: int) -> str:
         "grid": lambda: charts.grid_title(res),
     }
     return titles[name]()
-
 
 
 # --- what-if sections ------------------------------------------------------------------------

@@ -47,9 +47,7 @@ def summary_point(pt: dict[str, Any]) -> str:
     head = f"Point {pt['point']}" + (f" ({grid_label(pt['grid'])})" if pt["grid"] else "")
     out.append(f"{head}: {pt['runs']:,} runs; 95% Wilson intervals in brackets")
     rows = [[o, pct(s), ci(s), f"{s['count']:,}"] for o, s in pt["outcomes"].items()]
-    rows.append(
-        ["viable force", pct(pt["viable"]), ci(pt["viable"]), f"{pt['viable']['count']:,}"]
-    )
+    rows.append(["viable force", pct(pt["viable"]), ci(pt["viable"]), f"{pt['viable']['count']:,}"])
     rows += [
         [f"veto cast by {a}", pct(s), ci(s), f"{s['count']:,}"]
         for a, s in pt["veto_cast_by"].items()
@@ -234,9 +232,19 @@ def sensitivity_table(result: dict[str, Any], top: int = 10) -> str:
         for p in order:
             r = block["indices"][p]
             if method == "sobol":
-                rows.append([p, _index(r["ST"]), _interval(r["ST_ci"]), _index(r["S1"]), _interval(r["S1_ci"])])
+                rows.append(
+                    [
+                        p,
+                        _index(r["ST"]),
+                        _interval(r["ST_ci"]),
+                        _index(r["S1"]),
+                        _interval(r["S1_ci"]),
+                    ]
+                )
             else:
-                rows.append([p, _index(r["mu_star"]), _interval(r["mu_star_ci"]), _index(r["sigma"])])
+                rows.append(
+                    [p, _index(r["mu_star"]), _interval(r["mu_star_ci"]), _index(r["sigma"])]
+                )
         heads = (["parameter", "total ST", "95% CI", "first S1", "95% CI"] if method == "sobol"
                  else ["parameter", "mu*", "95% CI", "sigma"])  # fmt: skip
         lines.append(table(heads, rows))

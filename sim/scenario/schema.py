@@ -29,6 +29,7 @@ def protocol_name(name: str) -> str:
         raise OptionError("protocol", f"expected one of {', '.join(PROTOCOLS)}, got {name!r}")
     return name
 
+
 Number = float | Dist
 
 
