@@ -6,7 +6,24 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.model.coalition import commit_payoff, eligible, force_prospect, is_stable, stable_coalition
+from sim.model.coalition import commit_payoff, eligible, force_prospect, stable_coalition
+
+
+def is_stable(committed, can_join, delivered, willingness, solidarity, required,
+              partners_required, partners_refused) -> bool:  # fmt: skip
+    """The module's rule, rewritten from its words one actor at a time (an oracle that shares
+    no code with it): nobody in wants out, nobody eligible outside wants in."""
+    n = len(committed)
+    for i in range(n):
+        others = sum(delivered[j] for j in range(n) if committed[j] and j != i)
+        share = min(1.0, others / required) if required > 0 else 1.0
+        pay = willingness[i] + solidarity[i] * share
+        partners = all(committed[j] for j in range(n) if partners_required[i, j]) and not any(
+            committed[j] for j in range(n) if partners_refused[i, j]
+        )
+        if bool(committed[i]) != bool(can_join[i] and pay > 0 and partners):
+            return False
+    return True
 
 
 @st.composite

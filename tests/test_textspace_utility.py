@@ -67,7 +67,7 @@ def test_draws_respect_distribution_supports(gaza) -> None:
         assert ((p.salience >= 0) & (p.salience <= 1)).all()
         assert 5000 <= p.troops_required <= 20000
         assert (p.delivery <= 1).all() and (p.max_troops >= 0).all()
-    assert "force.troops_required" in gaza.parameter_paths
+    assert "force.troops_required" in {s.path for s in gaza.slots}
 
 
 def test_options_in_words_use_the_scenario_labels(gaza) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from sim.errors import OptionError, StabsimError
-from sim.experiments.runner import run_seed
+from sim.experiments.runner import run_seed, run_seeds
 from sim.model.protocols import REGISTRY
 from sim.model.protocols.compromise import nearest_option
 from sim.model.simulate import make_model
@@ -178,7 +178,7 @@ def predict(data: DeuData, protocol: str, runs: int = 10, seed: int = 1) -> np.n
         x = np.nan_to_num(data.position) / 100.0
         c = np.broadcast_to(data.capability / data.capability.max(), x.shape)
         active = ~np.isnan(data.position) & (data.salience > 0)
-        seeds = [run_seed(seed, r) for r in range(runs)]
+        seeds = run_seeds(seed, runs)
         pos = cls().forecast_scale(x, c, data.salience / 100.0, active, seeds)
         grid = np.broadcast_to(np.linspace(0.0, 1.0, 101), (pos.size, 101))
         return nearest_option(pos.ravel(), grid).reshape(pos.shape).astype(float)

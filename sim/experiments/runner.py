@@ -31,7 +31,7 @@ import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -94,11 +94,11 @@ class Design(Protocol):
 
     def task_size(self, workers: int) -> int: ...
 
-    def tasks(self, size: int) -> list[Any]: ...
+    def tasks(self, size: int) -> list[Task]: ...
 
     def manifest(self) -> dict[str, Any]: ...
 
-    def finish(self, out: Path, tasks: list[Any], manifest: dict[str, Any]) -> Any: ...
+    def finish(self, out: Path, tasks: list[Task], manifest: dict[str, Any]) -> Any: ...
 
 
 @dataclass
@@ -445,16 +445,3 @@ def run_design(design: Design, ex: Execution, backend: Backend | None = None) ->
     write_json(manifest_path, manifest)
     shutil.rmtree(out / "parts", ignore_errors=True)
     return Report(out, design.runs, design.runs - done, seconds, backend.name, size, status, result)
-
-
-@dataclass
-class Seeded:
-    """The options of a seeded job before its design is built (shared by the commands)."""
-
-    seed: int = 1
-    sets: list[str] = field(default_factory=list)
-    protocol: str | None = None
-
-    def check(self) -> None:
-        if self.seed < 0:
-            raise OptionError("seed", f"expected a whole number >= 0, got {self.seed}")

@@ -101,17 +101,6 @@ def stable_coalition(
     return Coalition(committed, False, limit)
 
 
-def is_stable(
-    committed: np.ndarray, can_join: np.ndarray, delivered: np.ndarray, willingness: np.ndarray,
-    solidarity: np.ndarray, required: float, partners_required: np.ndarray,
-    partners_refused: np.ndarray,
-) -> bool:  # fmt: skip
-    """True when nobody in wants out and nobody eligible outside wants in."""
-    wants, _ = wants_in(committed, can_join, delivered, willingness, solidarity, required,
-                        partners_required, partners_refused)  # fmt: skip
-    return bool(np.array_equal(wants, committed & can_join) and not (committed & ~can_join).any())
-
-
 def force_prospect(
     can_join: np.ndarray,  # (A, n) eligible under each text
     can_lead: np.ndarray,  # (A, n) an acceptable lead nation under each text

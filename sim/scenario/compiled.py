@@ -323,11 +323,6 @@ class Scenario:
             arrays[slot.array][slot.index] = slot.convert(values[i])
         return Params(**arrays, sampled=dict(zip(self._paths, values, strict=True)))
 
-    @property
-    def parameter_paths(self) -> list[str]:
-        """Dotted paths of the distribution-valued parameters, in draw order."""
-        return [s.path for s in self.slots]
-
 
 def _given(own: Any, default: Any) -> Any:
     """An actor's own value where it gives one, else the scenario-wide one."""
