@@ -11,7 +11,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.model.voting import VOTE_NAMES
+from sim.model.voting import VOTE_NAMES, vote_name
 
 
 class StateActor(mesa.Agent):
@@ -52,7 +52,7 @@ class StateActor(mesa.Agent):
     @property
     def vote(self) -> str | None:
         k = self.model.final_votes[self.index]
-        return VOTE_NAMES[k] if k >= 0 else None
+        return vote_name(k) if k >= 0 else None
 
     @property
     def committed(self) -> bool:

@@ -3,7 +3,7 @@
 The model holds the rules of the game: who sits on the Council, how texts are
 scored and voted on, when a draft is tabled, and how the troop coalition forms
 after the vote. The protocol (``negotiation.protocol``) decides what a round does;
-the default is the penholder procedure of DESIGN.md.
+the default is the penholder procedure (docs/model.md).
 """
 
 from __future__ import annotations
@@ -167,6 +167,11 @@ class NegotiationModel(mesa.Model):
         p_yes, p_no = vt.vote_probabilities(
             gap, self.member_noise, self.member_lower, red[self.members]
         )
+        if self.scenario.absent_members:  # an absent member casts no vote: neither yes nor no
+            p_yes, p_no = (
+                p_yes * self.scenario.present[:, None],
+                p_no * self.scenario.present[:, None],
+            )
         p_adopt = vt.adoption_probability(p_yes, p_no, self.veto, self.scenario.votes_needed)
         return Assessment(eff, red, p_yes, p_no, p_adopt)
 
@@ -256,15 +261,17 @@ class NegotiationModel(mesa.Model):
     def cast(self, d: Tabled) -> DraftVote:
         """Put one draft to the vote."""
         sc, ids = self.scenario, self.scenario.actor_ids
-        votes = vt.cast_votes(d.p_yes, d.p_no, self.rng.random(len(self.members)))
+        votes = vt.cast_votes(d.p_yes, d.p_no, self.rng.random(len(self.members)), sc.present)
         self.final_votes[self.members] = votes
         return DraftVote(
             by=ids[d.by],
             text=self.space.describe(d.text),
             adopted=vt.is_adopted(votes, self.veto, sc.votes_needed),
-            vetoed_by=[ids[m] for m in self.members[self.veto & (votes == vt.NO)]],
+            vetoed_by=[ids[m] for m in self.members[self.veto & (votes == vt.NO)]]
+            if vt.is_vetoed(votes, self.veto, sc.votes_needed)
+            else [],
             tally=vt.tally(votes),
-            votes={ids[m]: vt.VOTE_NAMES[v] for m, v in zip(self.members, votes, strict=True)},
+            votes={ids[m]: vt.vote_name(v) for m, v in zip(self.members, votes, strict=True)},
             p_adopt=round(d.p_adopt, 6),
         )
 

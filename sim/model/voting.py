@@ -15,8 +15,9 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import expit
 
-YES, ABSTAIN, NO = 0, 1, 2
-VOTE_NAMES = ("yes", "abstain", "no")
+YES, ABSTAIN, NO, ABSENT = 0, 1, 2, 3
+VOTE_NAMES = ("yes", "abstain", "no")  # the choices a member present casts
+ABSENT_NAME = "absent"  # a member that does not take part (Charter practice: not a veto)
 
 
 def no_threshold(band: np.ndarray, veto_cost: np.ndarray, veto: np.ndarray) -> np.ndarray:
@@ -91,15 +92,35 @@ def adoption_probability(
     return no_veto * np.clip((phi @ c).real, 0.0, 1.0)
 
 
-def cast_votes(p_yes: np.ndarray, p_no: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Votes from uniforms ``u``: yes if u < P(yes), no if u >= 1 - P(no), else abstain."""
-    return np.where(u < p_yes, YES, np.where(u >= 1.0 - p_no, NO, ABSTAIN))
+def cast_votes(
+    p_yes: np.ndarray, p_no: np.ndarray, u: np.ndarray, present: np.ndarray | None = None
+) -> np.ndarray:
+    """Votes from uniforms ``u``: yes if u < P(yes), no if u >= 1 - P(no), else abstain;
+    a member not ``present`` is absent."""
+    votes = np.where(u < p_yes, YES, np.where(u >= 1.0 - p_no, NO, ABSTAIN))
+    return votes if present is None else np.where(present, votes, ABSENT)
 
 
 def is_adopted(votes: np.ndarray, veto: np.ndarray, votes_needed: int) -> bool:
-    """Adopted iff at least ``votes_needed`` yes votes and no veto holder votes no."""
+    """Adopted iff at least ``votes_needed`` yes votes and no veto holder votes no (an absent
+    permanent member casts no vote, so it does not block)."""
     return bool((votes == YES).sum() >= votes_needed and not (votes[veto] == NO).any())
 
 
+def is_vetoed(votes: np.ndarray, veto: np.ndarray, votes_needed: int) -> bool:
+    """Vetoed iff the draft has the yes votes it needs and a veto holder votes no. A draft
+    short of them fails whatever the permanent members vote (Council practice: a permanent
+    member's no on a draft without nine votes is not counted as a veto)."""
+    return bool((votes == YES).sum() >= votes_needed and (votes[veto] == NO).any())
+
+
+def vote_name(k: int) -> str:
+    return ABSENT_NAME if k == ABSENT else VOTE_NAMES[k]
+
+
 def tally(votes: np.ndarray) -> dict[str, int]:
-    return {name: int((votes == k).sum()) for k, name in enumerate(VOTE_NAMES)}
+    """Yes, abstain and no counts (and absent, when a member was)."""
+    out = {name: int((votes == k).sum()) for k, name in enumerate(VOTE_NAMES)}
+    if (votes == ABSENT).any():
+        out[ABSENT_NAME] = int((votes == ABSENT).sum())
+    return out

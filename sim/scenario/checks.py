@@ -397,16 +397,14 @@ class CrossChecks:
             and o.outcome in ("adopted", "vetoed", "failed")
         ):
             yes = sum(v == "yes" for v in o.votes.values())
-            vetoes = [m for m in c.veto if o.votes.get(m) == "no"]
-            rule = (
-                "adopted"
-                if yes >= c.votes_needed and not vetoes
-                else "vetoed"
-                if vetoes
-                else "failed"
-            )
+            noes = [m for m in c.veto if o.votes.get(m) == "no"]
+            # Council practice: a permanent member's no on a draft short of the votes it needs
+            # is not counted as a veto; the draft fails.
+            rule = "failed" if yes < c.votes_needed else "vetoed" if noes else "adopted"
             if rule != o.outcome:
                 self.add(
                     "observed.outcome",
-                    f"the recorded votes ({yes} yes, vetoes: {', '.join(vetoes) or 'none'}) make it {rule}, got {o.outcome}",
+                    f"the recorded votes ({yes} yes, {c.votes_needed} needed, no from a "
+                    f"permanent member: {', '.join(noes) or 'none'}) make it {rule}, "
+                    f"got {o.outcome}",
                 )

@@ -115,6 +115,8 @@ class Scenario:
         c = spec.council
         self.members = np.array([self.index[m] for m in c.members], dtype=np.intp)
         self.veto = np.isin(self.members, [self.index[v] for v in c.veto])
+        self.present = ~np.isin(self.members, [self.index[a] for a in c.absent])
+        self.absent_members = bool(c.absent)
         self.votes_needed = c.votes_needed
         self.penholder = self.index[c.penholder]
         self.seat = tuple(

@@ -1,4 +1,4 @@
-"""The penholder procedure (DESIGN.md, "One negotiation round").
+"""The penholder procedure (docs/model.md, "One negotiation round").
 
 Each round:
 
