@@ -106,11 +106,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _report(folder: Path, fmt: str, point: int, sensitivity: str | None = None,
-            compare: str | None = None, discover: Sequence[str] = ()) -> int:  # fmt: skip
+            compare: str | None = None, discover: Sequence[str] = (),
+            backtest: str | None = None) -> int:  # fmt: skip
     from sim.reporting.briefing import report
 
     formats = ("pdf", "html") if fmt == "both" else (fmt,)
-    pack = report(folder, formats, point, sensitivity, compare, discover)
+    pack = report(folder, formats, point, sensitivity, compare, discover, backtest)
     print(f"wrote {len(pack.charts)} chart files in {folder}/charts/")
     if len(pack.sections) > 1:
         print("sections: " + "; ".join(pack.sections))
@@ -122,7 +123,7 @@ def _report(folder: Path, fmt: str, point: int, sensitivity: str | None = None,
 
 def cmd_report(args: argparse.Namespace) -> int:
     return _report(Path(args.dir), args.format, args.point, args.sensitivity, args.compare,
-                   args.discover)  # fmt: skip
+                   args.discover, args.backtest)  # fmt: skip
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -254,6 +255,37 @@ def cmd_discover(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from sim.experiments.backtest import BacktestConfig, backtest
+    from sim.experiments.runner import Interrupted
+    from sim.reporting.tables import backtest_table, calibration_table
+
+    command, argv = _command(args)
+    cfg = BacktestConfig(paths=[Path(p) for p in args.paths], runs=args.runs, seed=args.seed,
+                         protocol=args.protocol, sets=args.set)  # fmt: skip
+    ex = _execution(args, command)
+    if args.calibrate:
+        from sim.experiments.calibration import calibrate, install
+
+        out = Path(args.out) if args.out else Path("results") / f"calibration-{args.seed}"
+        result = calibrate(cfg, out, rounds=args.rounds, workers=args.workers,
+                           progress="none" if args.quiet else "auto")  # fmt: skip
+        print(calibration_table(result))
+        print(f"\nwrote {out}/calibration.json and {out}/calibrated.yaml")
+        if args.install:
+            print(f"installed as the defaults every scenario takes: {install(out)}")
+        return 0
+    try:
+        report = backtest(cfg, ex)
+    except Interrupted as exc:
+        return _interrupted(exc, command, argv)
+    _rate(report, args.quiet)
+    print(backtest_table(report.result))
+    print(f"\nwrote {report.out}/backtest.json; add it to a briefing: "
+          f"stabsim report SWEEP --backtest {report.out}")  # fmt: skip
+    return 0
+
+
 def _add_execution_options(p: argparse.ArgumentParser, what: str) -> None:
     """Where the runs go (local processes or Dask) and how an interrupted job is handled."""
     p.add_argument(
@@ -326,6 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--discover", action="append", default=[], metavar="TARGET",
                    help="add the conditions under which TARGET is most likely in this sweep "
                    "(viable, adopted, adopted_and_viable, ...; repeatable)")  # fmt: skip
+    p.add_argument("--backtest", metavar="BDIR",
+                   help="add a stabsim backtest --out folder: the track record page")  # fmt: skip
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("power", help="voting power of the Council rule and empirical pivotality")
@@ -385,6 +419,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="write compare.json and compare.png here")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser(
+        "backtest", help="score the model on past Council decisions against baselines"
+    )
+    p.add_argument("paths", nargs="*", metavar="FILE_OR_FOLDER",
+                   help="cases with an observed: block (default: the bundled library)")  # fmt: skip
+    p.add_argument("--runs", type=int, default=2000, help="runs per case (default 2000)")
+    p.add_argument("--seed", type=int, default=1, help="seed, as a sweep's (default 1)")
+    p.add_argument("--protocol", help="negotiation protocol for every case (default: each file's)")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                   help="set a parameter in every case, e.g. behaviour.vote_noise=0.1")  # fmt: skip
+    p.add_argument("--out", metavar="DIR", help="output folder (default results/backtest-<seed>)")
+    p.add_argument("--calibrate", action="store_true",
+                   help="fit the scenario-wide behavioural defaults to the independent cases")  # fmt: skip
+    p.add_argument("--rounds", type=int, default=3,
+                   help="with --calibrate: simulate-and-fit rounds at most (default 3)")  # fmt: skip
+    p.add_argument("--install", action="store_true",
+                   help="with --calibrate: make the fitted values the package's defaults")  # fmt: skip
+    _add_execution_options(p, "backtest")
+    p.set_defaults(func=cmd_backtest, argv=None)
 
     p = sub.add_parser("discover", help="conditions under which an outcome is most likely")
     p.add_argument("dir", metavar="DIR", help="a sweep's output folder")

@@ -45,6 +45,23 @@ class Tabled:
     p_no: np.ndarray
 
 
+def opening_draft(scenario: Scenario, eff_table: np.ndarray) -> np.ndarray:
+    """The penholder's opening draft: the file's ``negotiation.opening_draft`` where it gives
+    an option, the penholder's (tie-weighted) ideal option elsewhere."""
+    opening = ut.ideal_text(eff_table[scenario.penholder], scenario.space.option_mask)
+    for c, k in scenario.opening_draft.items():
+        opening[c] = k
+    return opening
+
+
+def utility_tables(scenario: Scenario, params: Params) -> tuple[np.ndarray, np.ndarray]:
+    """(own, tie-weighted) utility tables (A, C, K) of a run's parameters."""
+    loss = ut.clause_loss(params.ideal_pos, scenario.space.positions, params.option_util,
+                          scenario.unordered)  # fmt: skip
+    own = ut.utility_table(loss, params.salience)
+    return own, ut.mix(own, ut.tie_matrix(params.ties))
+
+
 class NegotiationProtocol(Protocol):
     """What one round of negotiation does (see :mod:`sim.model.protocols`)."""
 
@@ -97,7 +114,9 @@ class NegotiationModel(mesa.Model):
         self.required = float(p.troops_required)
         # Per-run constants of the Council vote and the force forecast.
         m = self.members
-        self.member_lower = vt.no_threshold(p.band[m], p.veto_cost[m], self.veto)
+        self.member_lower = vt.no_threshold(
+            p.band[m], p.veto_cost[m], self.veto, float(p.elected_no_cost)
+        )
         self.member_noise = p.noise[m]
         self.member_sq = p.status_quo[m]
         willing = (p.willingness + p.solidarity)[scenario.contrib] > 0
@@ -115,9 +134,7 @@ class NegotiationModel(mesa.Model):
         self.path: list[RoundRecord] = []
         self.refresh_tables()
         self.tables_stale = False  # set when positions soften
-        opening = ut.ideal_text(self.eff_table[scenario.penholder], self.space.option_mask)
-        for c, k in scenario.opening_draft.items():
-            opening[c] = k
+        opening = opening_draft(scenario, self.eff_table)
         self.draft = opening
         self.opening = opening.copy()
         self.protocol.start(self)

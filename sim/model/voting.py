@@ -20,9 +20,12 @@ VOTE_NAMES = ("yes", "abstain", "no")  # the choices a member present casts
 ABSENT_NAME = "absent"  # a member that does not take part (Charter practice: not a veto)
 
 
-def no_threshold(band: np.ndarray, veto_cost: np.ndarray, veto: np.ndarray) -> np.ndarray:
-    """Gap below which a member votes no: the band, plus the veto cost for veto holders."""
-    return -(band + np.where(veto, veto_cost, 0.0))
+def no_threshold(
+    band: np.ndarray, veto_cost: np.ndarray, veto: np.ndarray, elected_cost: float = 0.0
+) -> np.ndarray:
+    """Gap below which a member votes no: the band, plus the veto cost for veto holders or the
+    cost of a no for the others."""
+    return -(band + np.where(veto, veto_cost, elected_cost))
 
 
 def vote_probabilities(

@@ -122,10 +122,11 @@ def cover(res: SweepFolder, sections: Sequence[Section], point: int = 0) -> list
 
 def report(folder: str | Path, formats: Sequence[str] = FORMATS, point: int = 0,
            sensitivity: str | Path | None = None, compare: str | Path | None = None,
-           discover: Sequence[str] = ()) -> Pack:  # fmt: skip
+           discover: Sequence[str] = (), backtest: str | Path | None = None) -> Pack:  # fmt: skip
     """Write ``charts/`` (PNG at 200 dpi and SVG) and the briefing pack into a sweep folder;
     with ``sensitivity`` (a ``stabsim sensitivity --out`` folder), ``compare`` (a ``stabsim
-    compare --out`` folder) or ``discover`` targets (run on this sweep), add their sections."""
+    compare --out`` folder), ``discover`` targets (run on this sweep) or ``backtest`` (a
+    ``stabsim backtest`` folder: the track record), add their sections."""
     res = open_sweep(folder, need_runs=True)
     if not 0 <= point < len(res.summary["points"]):
         raise OptionError("point", f"expected 0 to {len(res.summary['points']) - 1}, got {point}")
@@ -134,7 +135,7 @@ def report(folder: str | Path, formats: Sequence[str] = FORMATS, point: int = 0,
         raise OptionError("format", f"expected pdf, html or both, got {bad[0]}")
     folder = Path(folder)
     sections = [sweep_section(res, point)]
-    sections += whatif_sections(folder, sensitivity, compare, discover)
+    sections += whatif_sections(folder, sensitivity, compare, discover, backtest)
     written: list[Path] = []
     pngs: dict[str, bytes] = {}
     for sec in sections:

@@ -435,3 +435,38 @@ def discover_findings(result: dict[str, Any]) -> list[Finding]:
         f.w(" runs, ").v(f"rules/{i}/support", "pct0").w(" of the sweep).")
         out.append(f.done())
     return out
+
+
+# --- the track record ------------------------------------------------------------------------------
+
+
+def track_record_findings(result: dict[str, Any]) -> list[Finding]:
+    """How often the model has been right before, against the baselines, and where it is not
+    better (numbers looked up in ``backtest.json``)."""
+    src = "backtest.json"
+    s = "summary/independent"
+    n = result["summary"]["independent"]["cases"]
+    out = []
+    f = Writer(result, src).w(f"On {n} past Council decisions written from pre-vote positions, ")
+    f.w("the model gave the real outcome ").v(f"{s}/model/outcome.p_real", "pct0")
+    f.w(" on average (stance rule ").v(f"{s}/stance/outcome.p_real", "pct0")
+    f.w(", everyone-votes-yes ").v(f"{s}/everyone_yes/outcome.p_real", "pct0")
+    if result["summary"]["independent"]["model"].get("outcome.p_real_failed_drafts") is not None:
+        f.w("); on the drafts that failed it gave ").v(
+            f"{s}/model/outcome.p_real_failed_drafts", "pct0"
+        )
+    out.append(f.w(").").done())
+    f = Writer(result, src).w("Member votes: Brier score ").v(f"{s}/model/votes.brier", "idx")
+    f.w(" against the stance rule's ").v(f"{s}/stance/votes.brier", "idx")
+    f.w(" and a uniform guess's ").v(f"{s}/uniform/votes.brier", "idx").w(" (lower is better).")
+    out.append(f.done())
+    f = Writer(result, src).w("Text: the model's most likely text matches ")
+    f.v(f"{s}/model/text.matched_share", "pct0").w(" of the real texts' known clauses, the ")
+    f.w("penholder's opening draft ").v(f"{s}/opening_draft/text.matched_share", "pct0").w(".")
+    out.append(f.done())
+    lost = len(result["not_beaten"])
+    out.append(Finding(
+        "The model does not beat a baseline on: " + "; ".join(result["not_beaten"]) + "."
+        if lost else "The model beats every baseline on every score."
+    ))  # fmt: skip
+    return out

@@ -19,6 +19,7 @@ from sim.analysis.discover import describe_target, discover
 from sim.analysis.folders import SweepFolder, read_result
 from sim.experiments.runner import write_json
 from sim.reporting import charts
+from sim.reporting import record_charts as rc
 from sim.reporting import whatif_charts as wc
 from sim.reporting.findings import (
     OUTPUTS,
@@ -27,6 +28,7 @@ from sim.reporting.findings import (
     discover_findings,
     sensitivity_findings,
     sweep_findings,
+    track_record_findings,
 )
 
 SWEEP_READINGS = {
@@ -58,6 +60,10 @@ WHATIF_READINGS = {
     "across its range, with 95% intervals; an interval reaching 0: no clear effect.",
     "compare": "Each point is B minus A for one probability, with its 95% interval; grey points' "
     "intervals include zero (no clear change).",
+    "reliability": "Each circle pools the forecasts of one tenth of the probability scale (every "
+    "member, every vote class); on the dashed line a forecast of 30% happens 30% of the time.",
+    "record": "Each row is a past decision: the probability the model and two baselines gave "
+    "what really happened; a filled mark means the forecaster's most likely outcome was right.",
     "discover": "Each bar is a rule: the share of its runs with the target (density); the dashed "
     "line is the share over all runs; coverage is the share of all such runs inside the rule.",
 }
@@ -196,10 +202,26 @@ def discover_section(sweep: Path, target: str) -> Section:
     return Section(f"Under what conditions: {what}", discover_findings(result), pages, omitted)
 
 
+def track_record_section(folder: str | Path) -> Section:
+    """How often the model has been right before: sentences, the reliability diagram and the
+    per-case chart of a ``stabsim backtest`` folder."""
+    result = read_result(folder, "backtest.json", "stabsim-backtest/1")
+    pages = [
+        Page("track-record-cases", "the real outcome's probability, case by case",
+             WHATIF_READINGS["record"], lambda size, note: rc.cases(result, size=size, note=note)),
+        Page("track-record-reliability", "reliability of member-vote forecasts",
+             WHATIF_READINGS["reliability"],
+             lambda size, note: rc.reliability(result, size=size, note=note)),
+    ]  # fmt: skip
+    return Section("Track record: how often the model has been right before",
+                   track_record_findings(result), pages)  # fmt: skip
+
+
 def whatif_sections(sweep: Path, sensitivity: str | Path | None, compare: str | Path | None,
-             discover: Sequence[str]) -> list[Section]:  # fmt: skip
-    """The what-if sections asked for, in the order sensitivity, compare, discover (each target
-    once). Every folder is checked before anything is drawn."""
+                    discover: Sequence[str], backtest: str | Path | None = None,
+                    ) -> list[Section]:  # fmt: skip
+    """The sections asked for, in the order sensitivity, compare, discover (each target once),
+    track record."""
     out = []
     if sensitivity:
         out.append(sensitivity_section(sensitivity))
@@ -207,4 +229,6 @@ def whatif_sections(sweep: Path, sensitivity: str | Path | None, compare: str | 
         out.append(compare_section(compare))
     for target in dict.fromkeys(discover):
         out.append(discover_section(Path(sweep), target))
+    if backtest:
+        out.append(track_record_section(backtest))
     return out

@@ -292,3 +292,88 @@ def deu_table(rows: list[tuple[str, Any]]) -> str:
     lines = [f"{'model':<20}{'mean error':>12}{'median error':>14}{'within 10':>11}"]
     lines += [f"{name:<20}{e.mean:>12.1f}{e.median:>14.1f}{e.within10:>11.0%}" for name, e in rows]
     return "\n".join(lines)
+
+
+# --- the track record ------------------------------------------------------------------------------
+
+FORECASTERS = ("model", "everyone_yes", "uniform", "stance", "opening_draft")
+SUMMARY_ROWS = (  # (key, label, format)
+    ("outcome.p_real", "P(real outcome class)", "{:.2f}"),
+    ("outcome.p_real_failed_drafts", "  ... on failed drafts", "{:.2f}"),
+    ("outcome.brier", "outcome Brier (lower better)", "{:.3f}"),
+    ("outcome.modal_match", "outcome: modal class right", "{:.2f}"),
+    ("votes.brier", "member-vote Brier (lower better)", "{:.3f}"),
+    ("votes.log", "member-vote log score (lower better)", "{:.3f}"),
+    ("votes.modal_match", "member votes: modal class right", "{:.2f}"),
+    ("text.matched_share", "clauses of the real text matched", "{:.2f}"),
+    ("text.p_real", "P(real text)", "{:.2f}"),
+)
+
+
+def case_label(case: dict[str, Any]) -> str:
+    """A case as the tables name it: its file stem and, in brackets, the document."""
+    stem = case["file"].rsplit("/", 1)[-1].removesuffix(".yaml")
+    return f"{stem}, {case['document']}" if case.get("document") else stem
+
+
+def backtest_table(result: dict[str, Any]) -> str:
+    """Per case and over the cases: the model against the baselines, and where it loses."""
+    cases = result["cases"]
+    n_ind = sum(c["independent"] for c in cases)
+    protocol = result["protocol"] or "as each file names it"
+    lines = [
+        f"Track record: {len(cases)} cases ({n_ind} independent), {result['runs_per_case']:,} "
+        f"runs each, seed {result['seed']}, protocol {protocol}",
+        "",
+    ]
+    rows = []
+    for c in cases:
+        m, b = c["model"], c["baselines"]
+        rows.append([
+            case_label(c) + ("" if c["independent"] else " *"), c["outcome"],
+            f"{m['outcome']['p_real']:.2f}", f"{b['stance']['outcome']['p_real']:.0f}",
+            "-" if m["votes"]["brier"] is None else f"{m['votes']['brier']:.3f}",
+            "-" if b["stance"]["votes"]["brier"] is None else f"{b['stance']['votes']['brier']:.3f}",
+            f"{m['text']['matched']}/{m['text']['known']}",
+            f"{b['opening_draft']['text']['matched']}/{m['text']['known']}",
+            f"{m['rounds_mean']:.1f}",
+        ])  # fmt: skip
+    lines.append(table(["case", "real", "P(real)", "stance", "vote Brier", "stance",
+                        "clauses", "opening", "rounds"], rows))  # fmt: skip
+    lines.append("  * not independent: written knowing the outcome (left out of the summary)")
+    for scope, title in (("independent", "Independent cases"), ("all", "All cases")):
+        s = result["summary"][scope]
+        if not s.get("cases"):
+            continue
+        rows = []
+        for key, label, fmt in SUMMARY_ROWS:
+            cells = [fmt.format(s[f][key]) if s.get(f, {}).get(key) is not None else "-"
+                     for f in FORECASTERS]  # fmt: skip
+            rows.append([label, *cells])
+        lines += ["", f"{title} ({s['cases']})",
+                  table(["", "model", "all yes", "uniform", "stance", "opening"], rows)]  # fmt: skip
+    lines += ["", "Where the model does not beat a baseline (independent cases):"]
+    lines += [f"  - {x}" for x in result["not_beaten"]] or ["  - nowhere"]
+    rel = [r for r in result["reliability"] if r["n"]]
+    if rel:
+        rows = [[f"{r['low']:.1f}-{r['high']:.1f}", f"{r['n']:,}", f"{r['predicted']:.2f}",
+                 f"{r['observed']:.2f}"] for r in rel]  # fmt: skip
+        lines += ["", "Reliability of member-vote forecasts (independent cases, every class)",
+                  table(["predicted", "forecasts", "mean", "happened"], rows)]  # fmt: skip
+    return "\n".join(lines)
+
+
+def calibration_table(result: dict[str, Any]) -> str:
+    """The fitted defaults and the in-sample and leave-one-case-out scores."""
+    rows = [[k, f"{v:g}"] for k, v in result["fitted"].items()]
+    ins, loco = result["in_sample"], result["leave_one_case_out"]
+    return "\n".join([
+        f"Calibrated on {len(result['cases'])} independent cases, {result['runs_per_case']:,} "
+        f"runs each, seed {result['seed']}",
+        table(["parameter", "fitted"], rows),
+        "",
+        table(["log score (lower better)", "in sample", "leave one case out"], [
+            ["per recorded vote", f"{ins['vote_log']:.3f}", f"{loco['vote_log']:.3f}"],
+            ["per outcome", f"{ins['outcome_log']:.3f}", f"{loco['outcome_log']:.3f}"],
+        ]),
+    ])  # fmt: skip

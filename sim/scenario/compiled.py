@@ -20,6 +20,7 @@ from sim.scenario.loader import load_data, validate_data
 from sim.scenario.overrides import apply_override, lookup, parse_value
 from sim.scenario.schema import (
     Actor,
+    Behaviour,
     Force,
     Negotiation,
     ScenarioSpec,
@@ -29,11 +30,18 @@ from sim.scenario.schema import (
 )
 from sim.scenario.textspace import UNORDERED, ClauseDef, TextSpace, clause_def
 
+# Scenario-wide behaviour parameters each run uses as scalars (vote noise, abstention band and
+# veto cost become per-actor defaults instead).
+BEHAVIOUR_ARRAYS = (
+    "elected_no_cost", "region_weight", "sovereignty_weight", "audience_weight",
+    "caucus_cohesion", "firmness",
+)  # fmt: skip
 ARRAY_FIELDS = (
     "capability", "status_quo", "flexibility", "noise", "band", "veto_cost",
     "salience", "ideal_pos", "option_util", "ties",
     "max_troops", "delivery", "willingness", "solidarity", "troops_required",
     "tabling_threshold", "withdraw_threshold", "force_weight", "pressure_weight",
+    *BEHAVIOUR_ARRAYS,
 )  # fmt: skip
 
 
@@ -63,6 +71,12 @@ class Params:
     withdraw_threshold: np.ndarray  # ()
     force_weight: np.ndarray  # ()
     pressure_weight: np.ndarray  # ()
+    elected_no_cost: np.ndarray  # () extra dislike an elected member needs before a no
+    region_weight: np.ndarray  # () how far a regional body's stance moves votes
+    sovereignty_weight: np.ndarray  # () how far the host's objection counts for its defenders
+    audience_weight: np.ndarray  # () worth of a veto on the record to a drafter
+    caucus_cohesion: np.ndarray  # () how far a caucus member's view moves to its group's
+    firmness: np.ndarray  # () exponent of the concession schedule
     sampled: dict[str, Any] = field(default_factory=dict)  # path -> drawn value
 
 
@@ -275,6 +289,8 @@ class Scenario:
         for name in ("tabling_threshold", "withdraw_threshold", "force_weight", "pressure_weight"):
             self._param(f"negotiation.{name}", name, (), getattr(n, name),
                         range_of(Negotiation, name))  # fmt: skip
+        for name in BEHAVIOUR_ARRAYS:
+            self._param(f"behaviour.{name}", name, (), b[name], range_of(Behaviour, name))
         self.protocol = n.protocol
         self.max_rounds = n.max_rounds
         self.rival_drafts = n.rival_drafts
