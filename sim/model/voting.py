@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, ndtr
 
 YES, ABSTAIN, NO, ABSENT = 0, 1, 2, 3
 VOTE_NAMES = ("yes", "abstain", "no")  # the choices a member present casts
@@ -31,11 +31,11 @@ def no_threshold(
 def vote_probabilities(
     gap: np.ndarray,  # (M, n)
     noise: np.ndarray,  # (M,)
-    lower: np.ndarray,  # (M,) no threshold, from no_threshold()
+    lower: np.ndarray,  # (M,) or (M, n) no threshold, from no_threshold()
     red: np.ndarray,  # (M, n) bool: the text crosses the member's red line
 ) -> tuple[np.ndarray, np.ndarray]:
     """P(yes) and P(no) per member and text; P(abstain) is the rest."""
-    scale, below = noise[:, None], lower[:, None] - gap
+    scale, below = noise[:, None], (lower if lower.ndim == 2 else lower[:, None]) - gap
     if (noise > 0).all():
         p_yes, p_no = expit(gap / scale), expit(below / scale)
     else:  # noise 0 is a hard threshold
@@ -50,6 +50,12 @@ def intentions(
 ) -> np.ndarray:
     """Noise-free vote intention per member (YES, ABSTAIN or NO) for each text, shape like gap."""
     lower = no_threshold(band, veto_cost, veto).reshape((-1,) + (1,) * (gap.ndim - 1))
+    out = np.where(gap >= 0, YES, np.where(gap < lower, NO, ABSTAIN))
+    return np.where(red, NO, out)
+
+
+def intentions_given(gap: np.ndarray, lower: np.ndarray, red: np.ndarray) -> np.ndarray:
+    """Noise-free intention from a gap and a no threshold already in hand (any shape alike)."""
     out = np.where(gap >= 0, YES, np.where(gap < lower, NO, ABSTAIN))
     return np.where(red, NO, out)
 
@@ -93,6 +99,49 @@ def adoption_probability(
     z, c = _tail_weights(p.shape[0], votes_needed)
     phi = np.prod(1.0 + p[:, :, None] * (z - 1.0), axis=0)
     return no_veto * np.clip((phi @ c).real, 0.0, 1.0)
+
+
+@lru_cache(maxsize=64)
+def _half_weights(m: int, q: int) -> tuple[np.ndarray, np.ndarray]:
+    """The tail weights of :func:`_tail_weights` folded onto the first half of the roots: for
+    real probabilities the other half are complex conjugates, so they only double the sum."""
+    z, c = _tail_weights(m, q)
+    half = (m + 1) // 2 + 1
+    fold = np.where((np.arange(half) > 0) & (2 * np.arange(half) != m + 1), 2.0, 1.0)
+    return z[:half], c[:half] * fold
+
+
+def outcome_probabilities(
+    p_yes: np.ndarray, p_no: np.ndarray, veto: np.ndarray, votes_needed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(P(adopted), P(at least ``votes_needed`` yes)) per text, each (n,): as
+    :func:`adoption_probability`, with the second tail from the same product over the members
+    without a veto. P(vetoed) is their difference and P(failed) one minus the second."""
+    z, c = _half_weights(p_yes.shape[0], votes_needed)
+    others = np.prod(1.0 + p_yes[~veto][:, :, None] * (z - 1.0), axis=0)
+    keep = 1.0 - p_no[veto]
+    cond = np.divide(p_yes[veto], keep, out=np.zeros_like(keep), where=keep > 0)
+    adopt = others * np.prod(1.0 + cond[:, :, None] * (z - 1.0), axis=0)
+    reach = others * np.prod(1.0 + p_yes[veto][:, :, None] * (z - 1.0), axis=0)
+    p_adopt = np.prod(keep, axis=0) * np.clip((adopt @ c).real, 0.0, 1.0)
+    return p_adopt, np.clip((reach @ c).real, 0.0, 1.0)
+
+
+def approximate_outcomes(
+    p_yes: np.ndarray, p_no: np.ndarray, veto: np.ndarray, votes_needed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A fast approximation of :func:`outcome_probabilities` for screening many texts: the yes
+    count taken as normal (mean and variance of the Bernoulli sum, half-vote continuity
+    correction)."""
+    keep = 1.0 - p_no[veto]
+    cond = p_yes.copy()
+    cond[veto] = np.divide(p_yes[veto], keep, out=np.zeros_like(keep), where=keep > 0)
+
+    def tail(p: np.ndarray) -> np.ndarray:
+        mean, var = p.sum(axis=0), (p * (1.0 - p)).sum(axis=0)
+        return ndtr((mean - votes_needed + 0.5) / np.sqrt(np.maximum(var, 1e-12)))
+
+    return np.prod(keep, axis=0) * tail(cond), tail(p_yes)
 
 
 def cast_votes(
