@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.model import context as ctx
 from sim.model import utility as ut
 from sim.model import voting as vt
 from sim.model.agents import amendments, caucus_choice, soften
