@@ -155,12 +155,16 @@ def run_chunk(job: Job, chunk: Chunk) -> tuple[Chunk, dict[str, bytes]]:
     and the members' vote probabilities and vote features on the draft really voted."""
     sc = _scenario(job, chunk.case)
     real = np.array(job.cases[chunk.case].real_text)
-    n, m, c = chunk.runs, len(sc.members), len(sc.space.clauses)
+    n, m, c, b = chunk.runs, len(sc.members), len(sc.space.clauses), len(sc.body_stance)
     out = {
         "outcome": np.zeros(n, np.int8), "rounds": np.zeros(n, np.int16),
         "text": np.zeros((n, c), np.int16), "tabled": np.zeros(n, bool),
-        "p_yes": np.zeros((n, m)), "p_no": np.zeros((n, m)), "gap": np.zeros((n, m)),
-        "red": np.zeros((n, m), bool), "dgap": np.zeros((n, m)), "dred": np.zeros((n, m), bool),
+        "p_yes": np.zeros((n, m)), "p_no": np.zeros((n, m)),
+        # vote features on the draft voted (gap, red, ...) and on the run's own (dgap, ...)
+        "gap": np.zeros((n, m)), "red": np.zeros((n, m), bool), "consent": np.zeros(n, bool),
+        "stance": np.zeros((n, b)), "dgap": np.zeros((n, m)), "dred": np.zeros((n, m), bool),
+        "dconsent": np.zeros(n, bool), "dstance": np.zeros((n, b)),
+        "sovereignty": np.zeros((n, m)),
     }  # fmt: skip
     for r, i in enumerate(range(chunk.start, chunk.stop)):
         model = make_model(sc, run_seed(job.seed, i), protocol=job.protocol)
@@ -168,16 +172,20 @@ def run_chunk(job: Job, chunk: Chunk) -> tuple[Chunk, dict[str, bytes]]:
         decisive = result.text or (result.drafts[0].text if result.drafts else result.draft)
         dtext = _indices(sc, decisive)
         ftext = np.where(real >= 0, real, dtext)
-        a = model.assess(np.vstack([ftext, dtext]))
-        eff, red = model.utilities(np.vstack([ftext, dtext]))
-        gap = eff[sc.members] - model.member_sq[:, None]
+        both = np.vstack([ftext, dtext])
+        a = model.assess(both)
+        v = model.vote_context(a.eff, both)
+        red = a.red
         out["outcome"][r] = OUTCOME_CLASSES.index(outcome_class(result.outcome))
         out["rounds"][r] = result.rounds
         out["text"][r] = dtext
         out["tabled"][r] = bool(result.drafts)
         out["p_yes"][r], out["p_no"][r] = a.p_yes[:, 0], a.p_no[:, 0]
-        out["gap"][r], out["dgap"][r] = gap[:, 0], gap[:, 1]
+        out["gap"][r], out["dgap"][r] = v["gap"][:, 0], v["gap"][:, 1]
         out["red"][r], out["dred"][r] = red[sc.members, 0], red[sc.members, 1]
+        out["consent"][r], out["dconsent"][r] = v["consent"]
+        out["stance"][r], out["dstance"][r] = v["stance"][:, 0], v["stance"][:, 1]
+        out["sovereignty"][r] = model.member_sovereignty
     buf = io.BytesIO()
     np.savez(buf, **out)
     return chunk, {chunk.parts[-1]: buf.getvalue()}
@@ -414,7 +422,8 @@ class BacktestDesign:
     def finish(self, out: Path, tasks: list[Chunk], manifest: dict[str, Any]) -> dict[str, Any]:
         per_case = [self.arrays(out, tasks, c) for c in range(len(self.case_paths))]
         if self.cfg.features:
-            keep = ("outcome", "tabled", "gap", "red", "dgap", "dred")
+            keep = ("outcome", "tabled", "gap", "red", "dgap", "dred", "consent", "dconsent",
+                    "stance", "dstance", "sovereignty")  # fmt: skip
             flat = {f"c{c}.{k}": a[k] for c, a in enumerate(per_case) for k in keep}
             tmp = out / ".tmp-features.npz"
             with tmp.open("wb") as f:
