@@ -163,6 +163,7 @@ def runs_schema(layout: Layout, plan: Plan) -> pa.Schema:
     cols += [(f"grid.{a.path}", f64) for a in plan.axes]
     cols += [(f"param.{p}", s if t == "string" else f64) for p, t in plan.params]
     cols += [("outcome", s), ("vetoed_by", s), ("adopted_by", s), ("rounds", i32), ("text", s)]
+    cols += [("why", s), ("why_actor", s), ("why_clause", s), ("why_option", s)]
     cols += [(f"text.{c}", s) for c in layout.clauses]
     cols += [("votes_yes", i32), ("votes_abstain", i32), ("votes_no", i32)]
     cols += [(f"vote.{m}", s) for m in layout.members]
@@ -218,6 +219,11 @@ class RunColumns:
         c["vetoed_by"].append("+".join(r.vetoed_by))
         c["adopted_by"].append(r.adopted_draft_by)
         c["rounds"].append(r.rounds)
+        why = r.why
+        c["why"].append(why.get("kind"))
+        c["why_actor"].append(why.get("actor"))
+        c["why_clause"].append(why.get("clause"))
+        c["why_option"].append(why.get("option"))
         text = r.text
         c["text"].append(text_key(text) if text else None)
         for cid, col in self.clauses:

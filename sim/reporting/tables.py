@@ -53,6 +53,11 @@ def summary_point(pt: dict[str, Any]) -> str:
         for a, s in pt["veto_cast_by"].items()
     ]
     out += ["", "Outcome", table(["", "p", "95% CI", "runs"], rows)]
+    rows = [[o if i == 0 else "", reason_phrase(r), pct(r), ci(r)]
+            for o, reasons in (pt.get("why") or {}).items() for i, r in enumerate(reasons)]  # fmt: skip
+    if rows:
+        out += ["", "Why (share of the runs with that outcome)",
+                table(["outcome", "reason", "p", "95% CI"], rows, left=2)]  # fmt: skip
     adopted = pt["outcomes"]["adopted"]["count"]
     rows = []
     for cid, options in pt["clauses"].items():
@@ -108,6 +113,29 @@ def summary_point(pt: dict[str, Any]) -> str:
         f"p95 {num(t['p95'])}; mean rounds {pt['rounds_mean'] or 0:.2f}",
     ]
     return "\n".join(out)
+
+
+REASONS = {
+    "as_opened": "adopted as opened",
+    "concession": "a concession on {clause} ({option}) won {actor}",
+    "rival": "{actor}'s rival draft",
+    "red_line": "{actor}'s red line on {clause} ({option})",
+    "dislike": "{actor} prefers no resolution ({clause}: {option})",
+    "on_record": "tabled to put {actor}'s veto on record ({clause}: {option})",
+    "short_of_votes": "too few yes votes; {actor}'s vote decided",
+    "deadline": "deadline passed; {actor} least likely to vote yes",
+    "no_prospect": "no text had a chance; {actor} least likely to vote yes",
+}
+
+
+def reason_phrase(r: dict[str, Any], names: dict[str, str] | None = None,
+                  words: Any = None) -> str:  # fmt: skip
+    """A counted reason in a few words (``names``: actor names; ``words(clause, option)``:
+    option words; ids where not given)."""
+    actor = (names or {}).get(r.get("actor") or "", r.get("actor") or "")
+    option = words(r["clause"], r["option"]) if words and r.get("clause") else r.get("option")
+    return REASONS.get(r["kind"], r["kind"]).format(actor=actor, clause=r.get("clause"),
+                                                    option=option)  # fmt: skip
 
 
 def summary_table(summary: dict[str, Any], point: int | None = None) -> str:
