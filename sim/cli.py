@@ -173,7 +173,7 @@ def cmd_deu(args: argparse.Namespace) -> int:
     from sim.reporting.tables import deu_table
 
     data = deu.load_deu(args.file)
-    protocols = args.protocol or ["penholder", "compromise", "expected-utility"]
+    protocols = args.protocol or ["penholder", "penholder-v1", "compromise", "expected-utility"]
     baseline = deu.compromise_baseline(data)
     rows = []
     for name in protocols:
@@ -371,7 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("deu", help="validate protocols on the DEU III data (EU legislation)")
     p.add_argument("file", metavar="FILE", help="deu3_public.tsv (doi 10.34810/data53)")
-    p.add_argument("--protocol", action="append", help="protocol (repeatable; default: all three)")
+    p.add_argument("--protocol", action="append", help="protocol (repeatable; default: all four)")
     p.add_argument("--runs", type=int, default=10, help="runs per issue (default 10)")
     p.add_argument("--seed", type=int, default=1, help="seed, as a sweep's (default 1)")
     p.add_argument("--csv", help="write the per-issue table here (one file per protocol)")
