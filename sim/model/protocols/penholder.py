@@ -99,7 +99,7 @@ class PenholderProtocol:
         # 1. Intentions on the current draft, with what surrounds the vote.
         gap, lower = model.gaps_given(a.eff, f.consent, f.stance)
         lower_of = (lambda k: lower) if lower.ndim == 1 else (lambda k: lower[:, k])
-        intention = model.intentions_of(a.eff[:, 0], a.red[:, 0])
+        intention = np.full(len(a.eff), -1)  # off the Council there is no vote to intend
         intention[members] = vt.intentions_given(gap[:, 0], lower_of(0), a.red[members, 0])
         model.intention = intention
 
