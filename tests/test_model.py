@@ -29,6 +29,16 @@ def test_same_seed_same_result(gaza: Scenario) -> None:
         assert sim.run(gaza, seed=seed).to_dict() == sim.run(gaza, seed=seed).to_dict()
 
 
+@pytest.mark.parametrize("protocol", ["penholder", "penholder-v1", "compromise"])
+def test_a_run_without_its_path_is_the_same_run(gaza: Scenario, protocol: str) -> None:
+    """Sweeps that keep no paths skip writing the rounds down; nothing else may change."""
+    for seed in (0, 5, 11, 42):
+        full = sim.run(gaza, seed=seed, protocol=protocol).to_dict()
+        lean = sim.run(gaza, seed=seed, protocol=protocol, record_path=False).to_dict()
+        assert full.pop("path") and lean.pop("path") == []
+        assert lean == full
+
+
 def test_different_seeds_draw_different_worlds(gaza: Scenario) -> None:
     params = {json.dumps(sim.run(gaza, seed=s).params, sort_keys=True) for s in range(5)}
     assert len(params) == 5

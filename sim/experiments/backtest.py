@@ -167,7 +167,7 @@ def run_chunk(job: Job, chunk: Chunk) -> tuple[Chunk, dict[str, bytes]]:
         "sovereignty": np.zeros((n, m)),
     }  # fmt: skip
     for r, i in enumerate(range(chunk.start, chunk.stop)):
-        model = make_model(sc, run_seed(job.seed, i), protocol=job.protocol)
+        model = make_model(sc, run_seed(job.seed, i), protocol=job.protocol, record_path=False)
         result = model.run()
         decisive = result.text or (result.drafts[0].text if result.drafts else result.draft)
         dtext = _indices(sc, decisive)

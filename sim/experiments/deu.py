@@ -205,7 +205,7 @@ def predict_models(data: DeuData, protocol: str, runs: int = 10, seed: int = 1,
         sc = issue_scenario(data, k, protocol)
         values = np.asarray(sc.space.clauses[0].values)
         for r in range(runs):
-            m = make_model(sc, run_seed(seed, r), protocol=protocol)
+            m = make_model(sc, run_seed(seed, r), protocol=protocol, record_path=False)
             m.run()
             text = m.tabled[0].text if m.tabled else m.draft
             out[k, r] = values[text[0]]

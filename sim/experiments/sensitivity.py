@@ -280,7 +280,9 @@ def run_point(
     adopted = vetoed = viable = troops = 0.0
     chosen = dict.fromkeys(options, 0.0)
     for r in range(replicates):
-        res = make_model(sc, run_seed(job.seed, r), protocol=job.protocol, fixed=fixed).run()
+        res = make_model(
+            sc, run_seed(job.seed, r), protocol=job.protocol, fixed=fixed, record_path=False
+        ).run()
         adopted += res.outcome == "adopted"
         vetoed += res.outcome == "vetoed"
         viable += bool(res.viable)

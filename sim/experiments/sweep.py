@@ -286,7 +286,7 @@ def run_chunk(plan: Plan, chunk: Chunk) -> tuple[Chunk, dict[str, bytes]]:
     pcols: dict[str, list] = {n: [] for n in pschema.names} if pschema else {}
     for i in range(chunk.start, chunk.stop):
         seed = run_seed(plan.seed, i)
-        result = make_model(sc, seed, protocol=plan.protocol).run()
+        result = make_model(sc, seed, protocol=plan.protocol, record_path=plan.paths).run()
         rows.add(i, seed, result)
         if pschema:
             for rec in result.path:

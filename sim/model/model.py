@@ -91,6 +91,7 @@ class NegotiationModel(mesa.Model):
         *,
         seed: int | None = None,
         stdlib_seed: int | None = None,
+        record_path: bool = True,
     ):
         # Mesa seeds its stdlib generator (unused by the rules) from the run's generator;
         # make_model draws that seed before the parameters, so a run's stream is: that seed,
@@ -149,6 +150,7 @@ class NegotiationModel(mesa.Model):
         self.status = "negotiating"
         self.tabled: list[Tabled] = []
         self.path: list[RoundRecord] = []
+        self.record_path = record_path  # False: rounds are played but not written down
         self.refresh_tables()
         self.tables_stale = False  # set when positions soften
         opening = opening_draft(scenario, self.eff_table)
@@ -315,6 +317,8 @@ class NegotiationModel(mesa.Model):
     ) -> None:  # fmt: skip
         """Append the round just played: the revised draft, its chance of adoption, the
         members' intentions on it, and the demands (actor, clause, option, weight) behind it."""
+        if not self.record_path:
+            return
         members = intention[self.members]
         clauses = self.space.clauses
         self.path.append(

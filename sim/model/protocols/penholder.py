@@ -192,7 +192,14 @@ class PenholderProtocol:
                weight: np.ndarray, best: int, changed: bool, chance: float,
                member_intention: np.ndarray) -> None:  # fmt: skip
         """The round in the path: the draft, its chance, the members' intentions on it, each
-        pressing actor's demand (its amendment's first change) and amendment."""
+        pressing actor's demand (its amendment's first change) and amendment. Without
+        ``model.record_path`` only the demands (what the agents report) are kept."""
+        if not model.record_path:
+            model.demand = [None] * len(weight)
+            for i, k in zip(pressing, cand, strict=True):
+                c = int((f.texts[k] != f.texts[0]).argmax())
+                model.demand[i] = (c, int(f.texts[k, c]))
+            return
         clauses = model.space.clauses
         draft = f.texts[0]
         changes = f.texts[cand] != draft  # (P, C)
