@@ -250,7 +250,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
     from sim.analysis.discover import discover
     from sim.reporting.tables import discover_text
 
-    result = discover(Path(args.dir), args.target, depth=args.depth, top=args.rules)
+    result = discover(Path(args.dir), args.target, depth=args.depth, top=args.rules,
+                      min_coverage=args.min_coverage)  # fmt: skip
     print(json.dumps(result, indent=2) if args.json else discover_text(result))
     return 0
 
@@ -446,7 +447,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="adopted, vetoed, failed, withdrawn, no_agreement, viable, "
                    "adopted_and_viable or joined.<contributor>")  # fmt: skip
     p.add_argument("--depth", type=int, default=3, help="conditions per rule at most (default 3)")
-    p.add_argument("--rules", type=int, default=3, help="rules listed (default 3)")
+    p.add_argument("--rules", type=int, default=3, help="rules (and PRIM boxes) listed (default 3)")
+    p.add_argument("--min-coverage", type=float, default=0.5,
+                   help="PRIM: the share of target runs a box must still cover (default 0.5)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the rules as JSON")
     p.set_defaults(func=cmd_discover)
     return parser

@@ -222,6 +222,15 @@ def discover_text(result: dict[str, Any]) -> str:
         )
     for i, r in enumerate(result["rules"], 1):
         lines.append(f"{i}. {sentence(r, t)}.")
+    prim = result.get("prim")
+    if prim is not None:
+        lines.append(f"{prim['method']}, the densest point covering at least "
+                     f"{100 * prim['min_coverage']:.0f}% of such runs:")  # fmt: skip
+        if not prim["boxes"]:
+            lines.append("no box is denser than the base rate")
+        for i, r in enumerate(prim["boxes"], 1):
+            qp = ", ".join(f"{k} {v:.2g}" for k, v in sorted(r.get("qp", {}).items()))
+            lines.append(f"{i}. {sentence(r, t)}; quasi-p: {qp}.")
     return "\n".join(lines)
 
 
