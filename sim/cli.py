@@ -50,6 +50,23 @@ def _rate(report, quiet: bool) -> None:
               f"{report.backend}, tasks of {report.task_size})", file=sys.stderr)  # fmt: skip
 
 
+def _version() -> str:
+    """The installed distribution's version (the package's own when run from a source tree)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("stabsim")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _show(text: str) -> None:
+    """Print a command's tables and sentences, wrapped to the terminal's width (``COLUMNS``)."""
+    from sim.reporting.tables import fit
+
+    print(fit(text))
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.scenario.compiled import load_scenario
 
@@ -72,9 +89,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(_scenario_path(args.scenario))
     result = run(scenario, seed=args.seed, protocol=args.protocol)
     if args.json:
-        print(result.to_json())
+        if not args.show_text:
+            print(result.to_json())
+            return 0
+        record = json.loads(result.to_json())  # the resolution as printed, beside the record
+        record["resolution"] = draft_resolution(result, scenario)
+        print(json.dumps(record, indent=2))
         return 0
-    print(summary(result, scenario))
+    _show(summary(result, scenario))
     if args.show_text:
         print()
         print(draft_resolution(result, scenario))
@@ -133,7 +155,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
     sweep = open_sweep(Path(args.dir))
     if args.point is not None:
         sweep.check_point(args.point)
-    print(summary_table(sweep.summary, args.point))
+    if args.json:  # summary.json as read, or one grid point of it
+        data = sweep.summary if args.point is None else sweep.summary["points"][args.point]
+        print(json.dumps(data, indent=2))
+        return 0
+    _show(summary_table(sweep.summary, args.point))
     return 0
 
 
@@ -164,7 +190,7 @@ def cmd_power(args: argparse.Namespace) -> int:
     veto = np.array([m in veto_ids for m in members])
     idx = power_indices(veto, needed)
     pivot = empirical_pivotality(votes, veto, needed)
-    print(power_table(title, members, veto, needed, idx, pivot, source))
+    _show(power_table(title, members, veto, needed, idx, pivot, source))
     return 0
 
 
@@ -184,7 +210,7 @@ def cmd_deu(args: argparse.Namespace) -> int:
             deu.write_csv(path, data, prediction, baseline)
     rows.append(("compromise baseline", deu.errors(baseline, data.outcome)))
     print(f"{data.source}: {len(data.outcome)} issues, {args.runs} runs per issue")
-    print(deu_table(rows))
+    _show(deu_table(rows))
     return 0
 
 
@@ -205,7 +231,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         return _interrupted(exc, command, argv)
     _rate(report, args.quiet)
     if report.result is not None:
-        print(sensitivity_table(report.result, top=args.top))
+        _show(sensitivity_table(report.result, top=args.top))
     charts = ""
     if not args.no_charts and report.result is not None:
         from sim.reporting.whatif_charts import save_sensitivity_charts
@@ -233,7 +259,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(compare_table(result, lines, top=args.top, everything=args.all))
+        _show(compare_table(result, lines, top=args.top, everything=args.all))
     if args.out:
         from sim.reporting.whatif_charts import save_compare_chart
 
@@ -252,7 +278,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
     result = discover(Path(args.dir), args.target, depth=args.depth, top=args.rules,
                       min_coverage=args.min_coverage)  # fmt: skip
-    print(json.dumps(result, indent=2) if args.json else discover_text(result))
+    print(json.dumps(result, indent=2)) if args.json else _show(discover_text(result))
     return 0
 
 
@@ -271,7 +297,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out else Path("results") / f"calibration-{args.seed}"
         result = calibrate(cfg, out, rounds=args.rounds, workers=args.workers,
                            progress="none" if args.quiet else "auto")  # fmt: skip
-        print(calibration_table(result))
+        _show(calibration_table(result))
         print(f"\nwrote {out}/calibration.json and {out}/calibrated.yaml")
         if args.install:
             print(f"installed as the defaults every scenario takes: {install(out)}")
@@ -281,7 +307,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     except Interrupted as exc:
         return _interrupted(exc, command, argv)
     _rate(report, args.quiet)
-    print(backtest_table(report.result))
+    _show(backtest_table(report.result))
     print(f"\nwrote {report.out}/backtest.json; add it to a briefing: "
           f"stabsim report SWEEP --backtest {report.out}")  # fmt: skip
     return 0
@@ -306,6 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="stabsim",
         description="Simulate a UN Security Council negotiation over a stabilization force.",
     )
+    parser.add_argument("--version", action="version", version=f"stabsim {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("validate", help="check scenario files; prints ok or one line per error")
@@ -316,7 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?", help="scenario file (default: the bundled Gaza case)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--protocol", help="negotiation protocol (default: the scenario's)")
-    p.add_argument("--show-text", action="store_true", help="print the text as a draft resolution")
+    p.add_argument("--show-text", action="store_true",
+                   help="print the text as a draft resolution (with --json: as key resolution)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.set_defaults(func=cmd_run)
 
@@ -344,6 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summary", help="print a sweep's summary.json as tables")
     p.add_argument("dir", metavar="DIR", help="a sweep's output folder")
     p.add_argument("--point", type=int, help="details of one grid point")
+    p.add_argument("--json", action="store_true",
+                   help="print summary.json (with --point: that point) instead of tables")  # fmt: skip
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("report", help="write a sweep's charts and briefing pack (PDF, HTML)")

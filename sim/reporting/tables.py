@@ -3,6 +3,8 @@ summary, a comparison, a discovery, a sensitivity analysis) and returns the text
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from typing import Any
 
 from sim.analysis.discover import describe_target, sentence
@@ -26,15 +28,50 @@ def num(x: float | None) -> str:
     return "-" if x is None else f"{x:,.0f}"
 
 
-def table(headers: list[str], rows: list[list[str]], left: int = 1) -> str:
-    """A plain table: the first ``left`` columns left-aligned, the rest right-aligned."""
+def width() -> int:
+    """The terminal's width: ``COLUMNS`` if set, else the terminal's; unlimited when printing
+    to a file or pipe without ``COLUMNS``."""
+    return shutil.get_terminal_size(fallback=(10**6, 24)).columns
+
+
+def table(
+    headers: list[str], rows: list[list[str]], left: int = 1, limit: int | None = None
+) -> str:
+    """A plain table: the first ``left`` columns left-aligned, the rest right-aligned. When it
+    is wider than ``limit`` (default: the terminal's width), the widest left-aligned column is
+    wrapped onto continuation lines (never narrower than 12 characters)."""
+    limit = width() if limit is None else limit
     widths = [
         max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
     ]
+    over = 2 + sum(widths) + 2 * (len(widths) - 1) - limit
+    if over > 0 and left > 0:
+        k = max(range(left), key=lambda i: widths[i])
+        widths[k] = max(12, widths[k] - over, len(headers[k]))
+        wrapped = []
+        for r in rows:
+            parts = textwrap.wrap(r[k], widths[k], break_on_hyphens=False) or [""]
+            wrapped.append([*r[:k], parts[0], *r[k + 1 :]])
+            wrapped += [["" if i != k else part for i in range(len(r))] for part in parts[1:]]
+        rows = wrapped
     fmt = "  ".join(f"{{:<{w}}}" if i < left else f"{{:>{w}}}" for i, w in enumerate(widths))
     lines = [fmt.format(*headers), fmt.format(*("-" * w for w in widths))]
     lines += [fmt.format(*r) for r in rows]
     return "\n".join("  " + line.rstrip() for line in lines)
+
+
+def fit(text: str, limit: int | None = None) -> str:
+    """Lines longer than the terminal wrapped, continuation lines indented under their start."""
+    limit = width() if limit is None else limit
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= limit:
+            out.append(line)
+            continue
+        indent = " " * (len(line) - len(line.lstrip()))
+        out.append(textwrap.fill(line.strip(), limit, initial_indent=indent,
+                                 subsequent_indent=indent + "  ", break_on_hyphens=False))  # fmt: skip
+    return "\n".join(out)
 
 
 def grid_label(grid: dict[str, float]) -> str:
