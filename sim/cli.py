@@ -12,12 +12,14 @@ from pathlib import Path
 
 from sim.errors import StabsimError
 
-DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "gaza_isf_2025.yaml"
 EXIT_INPUT = 2
 
 
 def _scenario_path(value: str | None) -> Path:
-    return Path(value) if value else DEFAULT_SCENARIO
+    """A scenario argument: a file, or a shipped scenario's name (default: the Gaza case)."""
+    from sim.scenario.library import default_scenario, find
+
+    return find(value) if value else default_scenario()
 
 
 def _command(args: argparse.Namespace) -> tuple[str, list[str]]:
@@ -79,6 +81,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(exc.for_command_line(), file=sys.stderr)
             failed = True
     return EXIT_INPUT if failed else 0
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    from sim.reporting.tables import scenarios_table
+    from sim.scenario.library import entries, root
+
+    found = entries()
+    if args.json:
+        print(json.dumps([{"name": e.name, "kind": e.kind, "file": str(e.path), "title": e.title,
+                           "observed": e.observed} for e in found], indent=2))  # fmt: skip
+        return 0
+    _show(scenarios_table(found, root()))
+    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -339,8 +354,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_validate)
 
+    p = sub.add_parser("scenarios", help="list the bundled scenarios and the history library")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
+    p.set_defaults(func=cmd_scenarios)
+
     p = sub.add_parser("run", help="run one seeded negotiation and print what happened")
-    p.add_argument("scenario", nargs="?", help="scenario file (default: the bundled Gaza case)")
+    p.add_argument("scenario", nargs="?",
+                   help="scenario file or name, e.g. gaza (default: the bundled Gaza case)")  # fmt: skip
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--protocol", help="negotiation protocol (default: the scenario's)")
     p.add_argument("--show-text", action="store_true",
@@ -351,7 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "sweep", help="run many seeded negotiations; write runs.parquet and summary.json"
     )
-    p.add_argument("scenario", nargs="?", help="scenario file (default: the bundled Gaza case)")
+    p.add_argument(
+        "scenario", nargs="?", help="scenario file or name (default: the bundled Gaza case)"
+    )
     p.add_argument("--runs", type=int, default=1000, help="runs per grid point (default 1000)")
     p.add_argument("--seed", type=int, default=1, help="sweep seed (default 1)")
     p.add_argument("--out", metavar="DIR", help="output folder (default results/<scenario>-<seed>)")
@@ -394,7 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("power", help="voting power of the Council rule and empirical pivotality")
-    p.add_argument("scenario", nargs="?", help="scenario file (default: the bundled Gaza case)")
+    p.add_argument(
+        "scenario", nargs="?", help="scenario file or name (default: the bundled Gaza case)"
+    )
     p.add_argument("--runs", type=int, default=100, help="seeded runs for pivotality (default 100)")
     p.add_argument("--seed", type=int, default=1, help="seed, as a sweep's (default 1)")
     p.add_argument("--sweep", metavar="DIR", help="pivotality from a finished sweep's runs instead")
@@ -411,7 +435,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "sensitivity", help="which parameters decide the outcome: Sobol' or Morris, and swings"
     )
-    p.add_argument("scenario", nargs="?", help="scenario file (default: the bundled Gaza case)")
+    p.add_argument(
+        "scenario", nargs="?", help="scenario file or name (default: the bundled Gaza case)"
+    )
     p.add_argument("--params", action="append", default=[], metavar="PATH[=LOW:HIGH]",
                    help="a parameter or pattern (actors.*.salience.*), repeatable; default range: "
                    "its distribution's support or +-50%% of its value")  # fmt: skip

@@ -52,6 +52,7 @@ from sim.experiments.runner import (
     write_json,
 )
 from sim.model.simulate import make_model
+from sim.scenario import library
 from sim.scenario.compiled import Scenario
 from sim.scenario.loader import load_data
 from sim.scenario.overrides import parse_set
@@ -60,7 +61,6 @@ from sim.scenario.schema import protocol_name
 SCHEMA = "stabsim-backtest/1"
 FILES = ("backtest.json", "features.npz")
 CHUNK = 250  # runs per task
-ROOT = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 class BacktestError(OptionError):
@@ -74,12 +74,12 @@ def case_files(paths: list[Path]) -> list[Path]:
     """Every file with an ``observed:`` block among ``paths`` (files, or folders' ``*.yaml``);
     by default the bundled scenarios and the history library."""
     if not paths:
-        paths = [ROOT, ROOT / "history"]
+        paths = [library.root(), library.root() / library.HISTORY]
     out: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
             found = [p for p in sorted(path.glob("*.yaml")) if _has_observed(p)]
-            if not found and path not in (ROOT,):
+            if not found and path != library.root():
                 raise BacktestError("paths", f"{path}: no scenario with an observed: block")
             out += found
         elif path.is_file():

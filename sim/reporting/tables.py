@@ -451,3 +451,15 @@ def calibration_table(result: dict[str, Any]) -> str:
             ["per outcome", f"{ins['outcome_log']:.3f}", f"{loco['outcome_log']:.3f}"],
         ]),
     ])  # fmt: skip
+
+
+# --- shipped scenarios ---------------------------------------------------------------------------
+
+
+def scenarios_table(entries: list[Any], root: Any) -> str:
+    """The shipped scenarios: name (what ``stabsim run`` takes), title, what happened."""
+    rows = [[e.name, e.title, e.observed or "-"] for e in entries]
+    return (
+        f"Scenarios shipped with stabsim ({root}); run one by name: stabsim run gaza\n\n"
+        + table(["name", "title", "observed"], rows, left=3)
+    )
