@@ -7,7 +7,8 @@ Rules:
   them as ``sim.bundled`` (and ``sim.bundled.history``), so a normal install finds them.
 - A name is a file's stem or a unique prefix of one (``gaza`` for ``gaza_isf_2025``), among the
   bundled cases first, then the history library (``history/iraq_mnf_2003`` names one there
-  whatever the bundled cases hold). An existing path always means that file.
+  whatever the bundled cases hold). An existing path always means that file; a missing one
+  that looks like a file (``.yaml``, or a folder in it) is left for the loader to report.
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ def find(value: str) -> Path:
         if len(partial) > 1:
             names = ", ".join(prefix + p.stem for p in partial)
             raise UnknownScenario(f"{value}: names more than one scenario: {names}")
+    if value.endswith((".yaml", ".yml")) or "/" in stem.removeprefix(HISTORY + "/"):
+        return path  # meant as a file: the loader says it cannot be read
     raise UnknownScenario(
         f"{value}: no such file, and no shipped scenario of that name (stabsim scenarios lists "
         f"them: {', '.join(e.name for e in entries() if e.kind == 'bundled')}, history/...)",
