@@ -379,8 +379,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="output folder (default results/<scenario>-<seed>)")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="fix a scenario parameter, e.g. actors.FRA.salience.leadership=0.2")  # fmt: skip
-    p.add_argument("--vary", action="append", default=[], metavar="PATH=START:STOP:STEPS",
-                   help="sweep a parameter over a grid (at most two); same seeds at every point")  # fmt: skip
+    p.add_argument("--vary", action="append", default=[], metavar="PATH=START:STOP:STEPS|A,B,..",
+                   help="sweep a parameter over a grid (numbers START:STOP:STEPS, or listed values "
+                   "or options A,B,..; repeat for more axes, at most 10,000 points in all); the "
+                   "same seeds at every point")  # fmt: skip
     p.add_argument("--protocol", help="negotiation protocol (default: the scenario's)")
     p.add_argument(
         "--paths", action="store_true", help="also write paths.parquet (the draft round by round)"

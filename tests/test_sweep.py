@@ -378,6 +378,41 @@ def test_vary_sweeps_a_grid_with_common_random_numbers(scenario_file, tmp_path):
     ]
 
 
+def test_categorical_and_many_axes_make_every_combination(scenario_file, tmp_path):
+    """Options listed by name, numbers listed, and a range: 2 x 2 x 3 points, each run with the
+    same seeds; the option axis is a string column and reaches the scenario."""
+    out = tmp_path / "cat"
+    do_sweep(
+        scenario_file, out, runs=8, seed=3, workers=1,
+        vary=["actors.P.ideal.mandate=welcomes,authorizes", "actors.Q.status_quo=0.1,0.5",
+              "negotiation.max_rounds=2:6:3"],
+    )  # fmt: skip
+    t = table(out)
+    assert t.num_rows == 8 * 12
+    assert str(t.schema.field("grid.actors.P.ideal.mandate").type) == "string"
+    combos = list(dict.fromkeys(zip(
+        t["grid.actors.P.ideal.mandate"].to_pylist(), t["grid.actors.Q.status_quo"].to_pylist(),
+        t["grid.negotiation.max_rounds"].to_pylist(), strict=True)))  # fmt: skip
+    assert combos == [
+        (m, q, r) for m in ("welcomes", "authorizes") for q in (0.1, 0.5) for r in (2.0, 4.0, 6.0)
+    ]
+    pts = sw.prepare(
+        sw.SweepConfig(scenario=scenario_file, vary=["actors.P.ideal.mandate=welcomes,authorizes"])
+    ).points
+    mandate = [c.id for c in pts[0].space.clauses].index("mandate")
+    p = pts[0].index["P"]
+    assert [pt.base["ideal_pos"][p, mandate] for pt in pts] == [0.0, 1.0]  # welcomes, authorizes
+    seeds = [t.filter(t["point"].to_numpy() == k)["seed"].to_pylist() for k in range(12)]
+    assert all(s == seeds[0] for s in seeds)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["points"][6]["grid"] == {
+        "actors.P.ideal.mandate": "authorizes", "actors.Q.status_quo": 0.1,
+        "negotiation.max_rounds": 2.0,
+    }  # fmt: skip
+    assert main(["summary", str(out)]) == 0  # the tables print option names
+    assert main(["report", str(out), "--format", "html"]) == 0  # and the grid chart draws
+
+
 @pytest.mark.parametrize(
     "extra, expected",
     [
@@ -396,7 +431,17 @@ def test_vary_sweeps_a_grid_with_common_random_numbers(scenario_file, tmp_path):
             "actors.E.capability: expected a number in [0, 1]",
         ),
         (["--vary", "actors.E.capability=0:1:2", "--set", "actors.E.capability=1"], "both name"),
-        (["--vary", "a.b=0:1:2", "--vary", "a.c=0:1:2", "--vary", "a.d=0:1:2"], "at most two"),
+        (
+            ["--vary", "actors.E.capability=0:1:100", "--vary", "actors.P.capability=0:1:101"],
+            "at most 10,000 grid points; these 2 axes make 10,100",
+        ),
+        (["--vary", "actors.E.capability=0.1,0.1"], "a value is listed twice"),
+        (["--vary", "actors.E.capability=0.1,"], "expected PATH=A,B,..."),
+        (["--vary", "actors.E.ideal.mandate=endorses,nonsense"], "unknown option 'nonsense'"),
+        (
+            ["--vary", "actors.E.capability=0:1:2", "--vary", "actors.E.capability=0,1"],
+            "two axes name the same path",
+        ),
         (["--protocol", "nope"], "--protocol: expected one of"),
         (["--runs", "0"], "--runs"),
     ],

@@ -41,7 +41,7 @@ from sim.analysis.scores import (
     outcome_class,
     reliability,
 )
-from sim.errors import OptionError
+from sim.errors import OptionError, ScenarioError
 from sim.experiments.runner import (
     Backend,
     Execution,
@@ -52,9 +52,8 @@ from sim.experiments.runner import (
     write_json,
 )
 from sim.model.simulate import make_model
-from sim.scenario import library
+from sim.scenario import library, overlay
 from sim.scenario.compiled import Scenario
-from sim.scenario.loader import load_data
 from sim.scenario.overrides import parse_set
 from sim.scenario.schema import protocol_name
 
@@ -94,7 +93,7 @@ def case_files(paths: list[Path]) -> list[Path]:
 
 
 def _has_observed(path: Path) -> bool:
-    data, _ = load_data(path)
+    data = overlay.load(path).data
     return isinstance(data, dict) and isinstance(data.get("observed"), dict)
 
 
@@ -471,8 +470,12 @@ def prepare(cfg: BacktestConfig) -> BacktestDesign:
     sets = tuple(parse_set(s) for s in cfg.sets)
     cases, scenarios = [], []
     for f in files:
-        data, source = load_data(f)
-        sc = Scenario.from_data(data, source, dict(sets))
+        loaded = overlay.load(f)
+        data, source = loaded.data, loaded.source
+        try:
+            sc = Scenario.from_data(data, source, dict(sets), kept=loaded.kept)
+        except ScenarioError as exc:
+            raise overlay.validated(loaded, exc) from None
         obs = sc.spec.observed
         assert obs is not None
         real = tuple(int(x) for x in _indices_partial(sc, {c: str(v) for c, v in obs.text.items()}))

@@ -52,7 +52,7 @@ from sim.analysis.indices import (
     ranking,
     swings,
 )
-from sim.errors import OptionError, StabsimError
+from sim.errors import OptionError, ScenarioError, StabsimError
 from sim.experiments.runner import (
     Backend,
     Execution,
@@ -63,9 +63,9 @@ from sim.experiments.runner import (
     write_json,
 )
 from sim.model.simulate import make_model
+from sim.scenario import overlay
 from sim.scenario.compiled import Entry, Scenario
 from sim.scenario.distributions import Dist
-from sim.scenario.loader import load_data
 from sim.scenario.overrides import check_ids, parse_set
 from sim.scenario.schema import protocol_name
 
@@ -378,6 +378,7 @@ class SensitivityDesign:
                 "file": str(path.resolve()),
                 "sha256": self.identity["scenario_sha256"],
                 "text": path.read_text(encoding="utf-8"),
+                **(self.scenario.loaded.record() if self.scenario.loaded else {}),
             },
             "seed": self.cfg.seed,
             "runs": self.runs,
@@ -441,11 +442,16 @@ def prepare(cfg: SensitivityConfig) -> SensitivityDesign:
             raise OptionError(name, f"expected a whole number >= {least}, got {getattr(cfg, name)}")
     if cfg.protocol is not None:
         protocol_name(cfg.protocol)
-    data, source = load_data(cfg.scenario)
+    loaded = overlay.load(cfg.scenario)
+    data, source = loaded.data, loaded.source
     sets = dict(parse_set(s) for s in cfg.sets)
     for path in sets:
         check_ids(data, path, source)
-    sc = Scenario.from_data(data, source, sets)  # validates --set
+    try:
+        sc = Scenario.from_data(data, source, sets, kept=loaded.kept)  # validates --set
+    except ScenarioError as exc:
+        raise overlay.validated(loaded, exc) from None
+    sc.loaded = loaded
     data = sc.data
     params, skipped = resolve(cfg.params, numeric_parameters(sc))
     if clash := sorted({p.path for p in params} & set(sets)):
@@ -483,7 +489,7 @@ def prepare(cfg: SensitivityConfig) -> SensitivityDesign:
     key = hashlib.sha256(blob.encode()).hexdigest()[:16]
     job = Job(data, source, cfg.protocol, cfg.seed, tuple(p.path for p in params), cfg.clause, key)
     identity = {
-        "scenario_sha256": hashlib.sha256(Path(cfg.scenario).read_bytes()).hexdigest(),
+        "scenario_sha256": loaded.sha256(),
         "seed": cfg.seed,
         "set": sets,
         "params": [[p.path, p.low, p.high] for p in params],

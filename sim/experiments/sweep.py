@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 
 from sim.analysis.folders import labels_of
 from sim.analysis.summary import Layout, SummaryBuilder, coalition_key, text_key
-from sim.errors import OptionError
+from sim.errors import OptionError, ScenarioError
 from sim.experiments.runner import (
     Backend,
     Execution,
@@ -43,8 +43,8 @@ from sim.experiments.runner import (
 )
 from sim.model.result import RunResult
 from sim.model.simulate import make_model
+from sim.scenario import overlay
 from sim.scenario.compiled import Scenario
-from sim.scenario.loader import load_data
 from sim.scenario.overrides import (
     MAX_GRID_POINTS,
     GridAxis,
@@ -160,7 +160,7 @@ def runs_schema(layout: Layout, plan: Plan) -> pa.Schema:
     """The columns of ``runs.parquet``, in order (docs/sweeps.md documents each)."""
     s, i32, i64, f64, b = pa.string(), pa.int32(), pa.int64(), pa.float64(), pa.bool_()
     cols = [("run", i64), ("seed", i64), ("point", i32)]
-    cols += [(f"grid.{a.path}", f64) for a in plan.axes]
+    cols += [(f"grid.{a.path}", s if a.categorical else f64) for a in plan.axes]
     cols += [(f"param.{p}", s if t == "string" else f64) for p, t in plan.params]
     cols += [("outcome", s), ("vetoed_by", s), ("adopted_by", s), ("rounds", i32), ("text", s)]
     cols += [("why", s), ("why_actor", s), ("why_clause", s), ("why_option", s)]
@@ -413,6 +413,7 @@ class SweepDesign:
                 "file": str(self.scenario_file.resolve()),
                 "sha256": self.identity["scenario_sha256"],
                 "text": self.scenario_file.read_text(encoding="utf-8"),
+                **(first.loaded.record() if first.loaded else {}),  # a what-if's bases, changes
             },
             "seed": plan.seed,
             "runs_per_point": plan.runs,
@@ -456,24 +457,33 @@ def prepare(cfg: SweepConfig) -> SweepDesign:
         raise OptionError("seed", f"expected a whole number >= 0, got {cfg.seed}")
     if cfg.protocol is not None:
         protocol_name(cfg.protocol)
-    if len(cfg.vary) > 2:
-        raise OptionError("vary", f"at most two axes, got {len(cfg.vary)}")
     sets = dict(parse_set(s) for s in cfg.sets)
     axes = tuple(parse_vary(v) for v in cfg.vary)
     paths = [a.path for a in axes]
-    if len(set(paths)) != len(paths):
-        raise OptionError("vary", f"the two axes name the same path {paths[0]}")
-    if math.prod(len(a.values) for a in axes) > MAX_GRID_POINTS:
-        raise OptionError("vary", f"at most {MAX_GRID_POINTS:,} grid points; use fewer STEPS")
+    if twice := sorted({p for p in paths if paths.count(p) > 1}):
+        raise OptionError("vary", f"two axes name the same path {twice[0]}")
+    if (points := math.prod(len(a.values) for a in axes)) > MAX_GRID_POINTS:
+        raise OptionError(
+            "vary",
+            f"at most {MAX_GRID_POINTS:,} grid points; these {len(axes)} axes make {points:,} "
+            "(use fewer values or axes)",
+        )
     if both := sorted(set(paths) & set(sets)):
         raise OptionError("set", f"--set and --vary both name {both[0]}; give it one or the other")
-    data, source = load_data(cfg.scenario)
+    loaded = overlay.load(cfg.scenario)
+    data, source = loaded.data, loaded.source
     for path in sets:
         check_ids(data, path, source)
-    scenario = Scenario.from_data(data, source, sets)
+    try:
+        scenario = Scenario.from_data(data, source, sets, kept=loaded.kept)
+    except ScenarioError as exc:
+        raise overlay.validated(loaded, exc) from None
+    scenario.loaded = loaded
     plan, points = make_plan(scenario, axes, cfg.protocol, cfg.seed, cfg.runs, cfg.paths)
+    for point in points:
+        point.loaded = loaded
     identity = {
-        "scenario_sha256": hashlib.sha256(Path(cfg.scenario).read_bytes()).hexdigest(),
+        "scenario_sha256": loaded.sha256(),
         "seed": cfg.seed,
         "runs": cfg.runs,
         "set": sets,

@@ -75,7 +75,7 @@ def fit(text: str, limit: int | None = None) -> str:
 
 
 def grid_label(grid: dict[str, float]) -> str:
-    return ", ".join(f"{k}={v:g}" for k, v in grid.items())
+    return ", ".join(f"{k}={v if isinstance(v, str) else format(v, 'g')}" for k, v in grid.items())
 
 
 def summary_point(pt: dict[str, Any]) -> str:

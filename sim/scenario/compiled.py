@@ -14,9 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from sim.errors import ScenarioError
+from sim.scenario import overlay
 from sim.scenario.behaviour import behaviour_of
 from sim.scenario.distributions import Dist, Sampler, parse_dist
-from sim.scenario.loader import load_data, validate_data
+from sim.scenario.loader import validate_data
 from sim.scenario.overrides import apply_override, lookup, parse_value
 from sim.scenario.schema import (
     Actor,
@@ -125,6 +127,7 @@ class Scenario:
         self.spec = spec
         self.source = source
         self.data = data  # the parsed file, for overrides and manifests
+        self.loaded: overlay.Loaded | None = None  # the file and any chain it extends
         self.space = TextSpace(tuple(clause_def(cid, c) for cid, c in spec.clauses.items()))
         self.actor_ids: tuple[str, ...] = tuple(spec.actors)
         self.index = {a: i for i, a in enumerate(self.actor_ids)}
@@ -150,14 +153,28 @@ class Scenario:
 
     @classmethod
     def from_file(cls, path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
-        data, source = load_data(path)
-        return cls.from_data(data, source, overrides)
+        """A scenario file (one that ``extends:`` another is laid over its base first)."""
+        loaded = overlay.load(path)
+        try:
+            scenario = cls.from_data(loaded.data, loaded.source, overrides, kept=loaded.kept)
+        except ScenarioError as exc:
+            raise overlay.validated(loaded, exc) from None
+        scenario.loaded = loaded
+        return scenario
 
     @classmethod
     def from_data(
-        cls, data: Any, source: str = "<scenario>", overrides: dict[str, Any] | None = None
-    ) -> Scenario:
-        kept: dict[str, Dist] = {}
+        cls, data: Any, source: str = "<scenario>", overrides: dict[str, Any] | None = None,
+        kept: dict[str, Any] | None = None,
+    ) -> Scenario:  # fmt: skip
+        """A scenario from parsed data, with ``{path: value}`` overrides. ``kept``: distributions
+        (by path, as written) that a what-if file replaced by fixed values; like those an
+        override replaces, they are still drawn, so the other draws stay paired with the base."""
+        kept_draws: dict[str, Dist] = {}
+        for path, spec in (kept or {}).items():
+            with contextlib.suppress(ValueError):
+                kept_draws[path] = parse_dist(spec)
+        kept = kept_draws
         for path, value in (overrides or {}).items():
             original = lookup(data, path)
             if isinstance(original, dict) and "dist" in original:
