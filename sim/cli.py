@@ -62,6 +62,13 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+def _sets(values: Sequence[str]) -> dict[str, str]:
+    """``--set PATH=VALUE`` options as overrides (each value read as YAML when applied)."""
+    from sim.scenario.overrides import parse_set
+
+    return dict(parse_set(v) for v in values)
+
+
 def _show(text: str) -> None:
     """Print a command's tables and sentences, wrapped to the terminal's width (``COLUMNS``)."""
     from sim.reporting.tables import fit
@@ -101,7 +108,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.reporting.run_text import draft_resolution, summary
     from sim.scenario.compiled import load_scenario
 
-    scenario = load_scenario(_scenario_path(args.scenario))
+    scenario = load_scenario(_scenario_path(args.scenario), _sets(args.set))
     result = run(scenario, seed=args.seed, protocol=args.protocol)
     if args.json:
         if not args.show_text:
@@ -363,6 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="scenario file or name, e.g. gaza (default: the bundled Gaza case)")  # fmt: skip
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--protocol", help="negotiation protocol (default: the scenario's)")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                   help="fix a scenario parameter, as for sweep")  # fmt: skip
     p.add_argument("--show-text", action="store_true",
                    help="print the text as a draft resolution (with --json: as key resolution)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the full result as JSON")

@@ -146,3 +146,23 @@ def test_a_wrapped_table_keeps_every_word() -> None:
     assert " ".join(out.split()).count("all_necessary_measures") == 1
     words = [w for w in rows[0][1].split()]
     assert [w for w in out.split() if w in words] == words  # in order, none lost
+
+
+def test_run_set_changes_the_run_like_a_sweep_set(capsys: pytest.CaptureFixture) -> None:
+    """--set on run fixes the parameter (recorded draws lose it) and is checked like sweep's."""
+    assert main(["run", "gaza", "--seed", "3", "--json"]) == 0
+    base = json.loads(capsys.readouterr().out)
+    assert (
+        main(["run", "gaza", "--seed", "3", "--json", "--set", "actors.RUS.status_quo=0.97"]) == 0
+    )
+    fixed = json.loads(capsys.readouterr().out)
+    assert "actors.RUS.status_quo" in base["params"]
+    assert "actors.RUS.status_quo" not in fixed["params"]
+    base["params"].pop("actors.RUS.status_quo")
+    assert fixed["params"] == base["params"]  # every other draw is the same
+    assert main(["run", "gaza", "--set", "actors.ZZ.status_quo=0.5"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("gaza_isf_2025.yaml: actors.ZZ.status_quo: unknown actor 'ZZ'")
+    assert "\n" not in err
+    assert main(["run", "gaza", "--set", "actors.RUS.status_quo=9"]) == 2
+    assert "actors.RUS.status_quo: expected a number in [-1, 1], got 9" in capsys.readouterr().err

@@ -19,7 +19,7 @@ from sim.scenario import overlay
 from sim.scenario.behaviour import behaviour_of
 from sim.scenario.distributions import Dist, Sampler, parse_dist
 from sim.scenario.loader import validate_data
-from sim.scenario.overrides import apply_override, lookup, parse_value
+from sim.scenario.overrides import apply_override, check_ids, lookup, parse_value
 from sim.scenario.schema import (
     Actor,
     Behaviour,
@@ -176,6 +176,7 @@ class Scenario:
                 kept_draws[path] = parse_dist(spec)
         kept = kept_draws
         for path, value in (overrides or {}).items():
+            check_ids(data, path, source)  # an override may not invent an actor or clause
             original = lookup(data, path)
             if isinstance(original, dict) and "dist" in original:
                 with contextlib.suppress(ValueError):  # a bad one is reported by validation
