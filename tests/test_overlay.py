@@ -128,3 +128,29 @@ def test_a_sweep_of_an_overlay_records_its_base_and_changes(tmp_path: Path) -> N
     assert scenario["text"] == f.read_text()
     # a base that changes makes the folder a different job (resume refuses it)
     assert scenario["sha256"] == overlay.load(f).sha256() != overlay.load(GAZA).sha256()
+
+
+@pytest.mark.parametrize("how", ["file", "set"])
+def test_a_sweep_draws_each_run_as_stabsim_run_does(tmp_path: Path, how: str) -> None:
+    """A distribution a what-if (or ``--set``) fixes is still drawn in the sweep's workers, so
+    run ``i`` of the sweep is ``stabsim run --seed <its seed>`` and stays paired with the base."""
+    import pyarrow.parquet as pq
+
+    from tests import runs
+
+    if how == "file":
+        f = write(tmp_path / "rus.yaml", "extends: gaza\nactors: {RUS: {status_quo: 0.85}}\n")
+        sets: list[str] = []
+        scenario = sim.load_scenario(f)
+    else:
+        f, sets = GAZA, ["actors.RUS.status_quo=0.85"]
+        scenario = sim.load_scenario(GAZA, {"actors.RUS.status_quo": "0.85"})
+    runs.sweep(f, tmp_path / "out", runs=4, seed=2, sets=sets)
+    table = pq.read_table(tmp_path / "out" / "runs.parquet").to_pylist()
+    base = sim.load_scenario(GAZA)
+    for row in table:
+        alone = sim.run(scenario, seed=row["seed"], record_path=False)
+        assert row["param.actors.CHN.status_quo"] == alone.params["actors.CHN.status_quo"]
+        assert row["outcome"] == alone.outcome and row["delivered_troops"] == alone.delivered_troops
+        paired = sim.run(base, seed=row["seed"], record_path=False).params
+        assert alone.params["actors.CHN.status_quo"] == paired["actors.CHN.status_quo"]

@@ -99,6 +99,7 @@ class Plan:
     params: tuple[tuple[str, str], ...]  # sampled parameter path, arrow type ("float64"|"string")
     paths: bool
     key: str = ""  # names the compiled scenario of each point in worker caches
+    kept: dict[str, Any] = field(default_factory=dict)  # draws a what-if or --set fixed, by path
 
     @property
     def grid(self) -> list[dict[str, Any]]:
@@ -127,14 +128,15 @@ def make_plan(
     # The key must cover the grid: two sweeps of one file with different axes must not share
     # compiled points in a worker's cache.
     grid = [[a.path, list(a.values)] for a in axes]
-    blob = json.dumps([scenario.data, protocol, grid], sort_keys=True, default=str).encode()
+    kept = scenario.kept
+    blob = json.dumps([scenario.data, protocol, grid, kept], sort_keys=True, default=str).encode()
     key = hashlib.sha256(blob).hexdigest()[:16]
-    plan = Plan(scenario.data, scenario.source, protocol, seed, runs, axes, params, paths, key)
+    plan = Plan(scenario.data, scenario.source, protocol, seed, runs, axes, params, paths, key, kept)
     points = []
     for values in plan.grid:
         for path in values:
             check_ids(scenario.data, path, scenario.source)
-        points.append(Scenario.from_data(scenario.data, scenario.source, values))
+        points.append(Scenario.from_data(scenario.data, scenario.source, values, kept=kept))
     return plan, points
 
 
@@ -272,7 +274,7 @@ def _point_scenario(plan: Plan, point: int) -> Scenario:
     if sc is None:
         if len(_SCENARIOS) > 256:
             _SCENARIOS.clear()
-        sc = Scenario.from_data(plan.data, plan.source, plan.grid[point])
+        sc = Scenario.from_data(plan.data, plan.source, plan.grid[point], kept=plan.kept)
         _SCENARIOS[key] = sc
     return sc
 

@@ -128,6 +128,7 @@ class Scenario:
         self.source = source
         self.data = data  # the parsed file, for overrides and manifests
         self.loaded: overlay.Loaded | None = None  # the file and any chain it extends
+        self.kept: dict[str, Any] = {}  # the kept draws as written (from_data's ``kept``), by path
         self.space = TextSpace(tuple(clause_def(cid, c) for cid, c in spec.clauses.items()))
         self.actor_ids: tuple[str, ...] = tuple(spec.actors)
         self.index = {a: i for i, a in enumerate(self.actor_ids)}
@@ -170,21 +171,22 @@ class Scenario:
         """A scenario from parsed data, with ``{path: value}`` overrides. ``kept``: distributions
         (by path, as written) that a what-if file replaced by fixed values; like those an
         override replaces, they are still drawn, so the other draws stay paired with the base."""
-        kept_draws: dict[str, Dist] = {}
-        for path, spec in (kept or {}).items():
-            with contextlib.suppress(ValueError):
-                kept_draws[path] = parse_dist(spec)
-        kept = kept_draws
+        written = dict(kept or {})
         for path, value in (overrides or {}).items():
             check_ids(data, path, source)  # an override may not invent an actor or clause
             original = lookup(data, path)
             if isinstance(original, dict) and "dist" in original:
-                with contextlib.suppress(ValueError):  # a bad one is reported by validation
-                    kept[path] = parse_dist(original)
+                written.setdefault(path, original)
             value = parse_value(value) if isinstance(value, str) else value
             data = apply_override(data, path, value, source)
+        kept_draws: dict[str, Dist] = {}
+        for path, spec in written.items():
+            with contextlib.suppress(ValueError):  # a bad one is reported by validation
+                kept_draws[path] = parse_dist(spec)
         spec = validate_data(data, source)
-        return cls(spec, source, data, kept)
+        scenario = cls(spec, source, data, kept_draws)
+        scenario.kept = written  # what a recompile of ``data`` needs to draw the same
+        return scenario
 
     @property
     def name(self) -> str:
