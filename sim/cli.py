@@ -335,6 +335,13 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    from sim.app.server import serve
+
+    serve(args.scenario, args.host, args.port, args.workers)  # Ctrl-C: uvicorn stops and returns
+    return 0
+
+
 def _add_execution_options(p: argparse.ArgumentParser, what: str) -> None:
     """Where the runs go (local processes or Dask) and how an interrupted job is handled."""
     p.add_argument(
@@ -507,6 +514,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --calibrate: make the fitted values the package's defaults")  # fmt: skip
     _add_execution_options(p, "backtest")
     p.set_defaults(func=cmd_backtest, argv=None)
+
+    p = sub.add_parser(
+        "app", help="explore a scenario in the browser: change a preference, watch the odds move"
+    )
+    p.add_argument(
+        "scenario", nargs="?", help="scenario file or name (default: the bundled Gaza case)"
+    )
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1: this machine only)")  # fmt: skip
+    p.add_argument("--workers", type=int,
+                   help="processes for the live odds (default: up to 2; 0 = in the server)")  # fmt: skip
+    p.set_defaults(func=cmd_app)
 
     p = sub.add_parser("discover", help="conditions under which an outcome is most likely")
     p.add_argument("dir", metavar="DIR", help="a sweep's output folder")
