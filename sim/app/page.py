@@ -25,6 +25,7 @@ from typing import Any
 
 import solara
 from mesa.visualization import SolaraViz
+from mesa.visualization.utils import update_counter
 
 from sim.app import charts
 from sim.app import odds as od
@@ -36,6 +37,7 @@ from sim.scenario import library
 SCENARIO_ENV = "STABSIM_APP_SCENARIO"  # the scenario the page opens with (server sets it)
 WORKERS_ENV = "STABSIM_APP_WORKERS"  # processes of the odds (0: a thread of the server)
 RED = style.VERMILLION
+SEATS = {"permanent": "P5", "elected": "E10", "none": "off"}
 
 _pool: Executor | None = None
 _pool_lock = threading.Lock()
@@ -117,6 +119,8 @@ def panel(title: str, body: Callable[[], None], cls: str) -> None:
 
 @solara.component
 def DraftPanel(model: ExplorerModel) -> None:
+    update_counter.get()  # Mesa's controls bump it on every step: draw again
+
     def body() -> None:
         solara.Text(status_line(model), classes=["stabsim-round"], style={"font-weight": "bold"})
         for p in draft_view(model):
@@ -132,11 +136,13 @@ def DraftPanel(model: ExplorerModel) -> None:
 
 @solara.component
 def MembersPanel(model: ExplorerModel) -> None:
+    update_counter.get()  # Mesa's controls bump it on every step: draw again
+
     def body() -> None:
         rows = ["| | seat | intends | demands | amendment | vote |", "|-|-|-|-|-|-|"]
         for m in members_view(model):
             vote = (m.vote or "") + (" (veto)" if m.vetoed else "")
-            rows.append(f"| **{m.code}** {m.name} | {m.seat} | {m.intention or ''} | "
+            rows.append(f"| **{m.code}** | {SEATS[m.seat]} | {m.intention or ''} | "
                         f"{m.demand or ''} | {m.amendment or ''} | {vote} |")  # fmt: skip
         solara.Markdown("\n".join(rows), style={"font-size": "0.8em"})
 
@@ -145,6 +151,8 @@ def MembersPanel(model: ExplorerModel) -> None:
 
 @solara.component
 def OutcomePanel(model: ExplorerModel) -> None:
+    update_counter.get()  # Mesa's controls bump it on every step: draw again
+
     def body() -> None:
         r = model.result
         if r is None:
@@ -182,9 +190,11 @@ def OutcomePanel(model: ExplorerModel) -> None:
 @solara.component
 def NumberLever(lever: st.Lever, on_value: Callable[[float], None]) -> None:
     with solara.Column(gap="0px", classes=["stabsim-lever"]):
+        solara.Text(lever.label + (" (changed)" if lever.changed else ""),
+                    style={"font-size": "0.85em"})  # fmt: skip
         with solara.Row(style={"align-items": "center"}):
             with solara.Div(style={"flex": "1"}):
-                solara.SliderFloat(lever.label, value=lever.value, min=lever.low or 0.0,
+                solara.SliderFloat("", value=lever.value, min=lever.low or 0.0,
                                    max=lever.high or 1.0, step=lever.step or 0.05,
                                    on_value=on_value, thumb_label=False)  # fmt: skip
             solara.InputFloat("value", value=lever.value, on_value=on_value,
@@ -301,13 +311,15 @@ def OddsPanel(ex: st.Explorer, base_scenario: Any) -> None:
                  else f"first estimate from {o.runs:,} of {o.of:,} runs ({o.seconds:.1f} s) ...")  # fmt: skip
         solara.Text(state, classes=["stabsim-odds-state"],
                     style={"font-size": "0.85em", "color": style.MUTED})  # fmt: skip
-        for name, make in figures().items():
-            solara.Image(pngs[name], width="100%")
-            with solara.Row():
-                for fmt in ("png", "svg"):
-                    solara.FileDownload(lambda make=make, fmt=fmt: charts.image(make(), fmt),
-                                        filename=f"{sc.name}-{name}.{fmt}",
-                                        label=f"{name}.{fmt}")  # fmt: skip
+        with solara.Columns([1, 1]):
+            for name, make in figures().items():
+                with solara.Column():
+                    solara.Image(pngs[name], width="100%")
+                    with solara.Row():
+                        for fmt in ("png", "svg"):
+                            solara.FileDownload(lambda make=make, fmt=fmt: charts.image(make(), fmt),
+                                                filename=f"{sc.name}-{name}.{fmt}",
+                                                label=f"{name}.{fmt}")  # fmt: skip
 
 
 # --- the page ------------------------------------------------------------------------------------------
