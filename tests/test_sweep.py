@@ -280,8 +280,12 @@ def test_a_folder_holding_another_sweep_is_not_overwritten(scenario_file, tmp_pa
     other.mkdir()
     (other / "notes.txt").write_text("mine")
     assert main([*base[:-3], "--out", str(other), "--quiet"]) == 2
-    assert main([*base[:-3], "--out", str(other), "--quiet", "--force"]) == 0
-    assert (other / "notes.txt").read_text() == "mine"
+    capsys.readouterr()
+    # --force replaces only a job's own files: a folder holding a user's file is refused
+    assert main([*base[:-3], "--out", str(other), "--quiet", "--force"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "notes.txt" in err and "\n" not in err
+    assert (other / "notes.txt").read_text() == "mine" and not (other / "manifest.json").exists()
 
 
 def test_manifest_records_the_sweep(scenario_file, reference):
