@@ -6,14 +6,16 @@ field path, so a file with three mistakes gets three lines.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sim.errors import Problem
-from sim.scenario.distributions import Dist, parse_dist
+from sim.scenario.distributions import Dist, parse_dist, short_repr
 from sim.scenario.schema import PROTOCOLS, ScenarioSpec, check_param
 from sim.scenario.textspace import CLAUSE_KINDS, SCALE, UNORDERED, ClauseDef, clause_def
 
 MAX_SCALE_VALUES = 10_000
+MAX_TEXTS = 2**62  # possible texts (the product of the clauses' option counts): int64 counts
 
 
 class CrossChecks:
@@ -50,10 +52,14 @@ class CrossChecks:
                 self.add(
                     path,
                     f"expected a value on the scale {cl.options[0]}..{cl.options[-1]} "
-                    f"in steps of {cl.options[1] if cl.size > 1 else cl.options[0]}, got {opt!r}",
+                    f"in steps of {cl.options[1] if cl.size > 1 else cl.options[0]}, "
+                    f"got {short_repr(opt)}",
                 )
             else:
-                self.add(path, f"unknown option {opt!r}; expected one of: {', '.join(cl.options)}")
+                self.add(
+                    path,
+                    f"unknown option {short_repr(opt)}; expected one of: {', '.join(cl.options)}",
+                )
             return None
 
     def duplicates(self, path: str, items: list) -> None:
@@ -103,6 +109,11 @@ class CrossChecks:
                     bad = True
                 if bad:
                     continue
+                infinite = [f for f in ("min", "max", "step") if not math.isfinite(getattr(c, f))]
+                if infinite:
+                    f = infinite[0]
+                    self.add(f"{p}.{f}", f"expected a finite number, got {getattr(c, f)}")
+                    continue
                 if not c.min < c.max:  # type: ignore[operator]
                     self.add(f"{p}.max", f"expected max > min ({c.min:g}), got {c.max:g}")
                     continue
@@ -110,7 +121,7 @@ class CrossChecks:
                     self.add(f"{p}.step", f"expected a number > 0, got {c.step:g}")
                     continue
                 n = (c.max - c.min) / c.step  # type: ignore[operator]
-                if abs(n - round(n)) > 1e-9 or n + 1 > MAX_SCALE_VALUES:
+                if not math.isfinite(n) or abs(n - round(n)) > 1e-9 or n + 1 > MAX_SCALE_VALUES:
                     self.add(
                         f"{p}.step",
                         f"expected a step that divides max - min into at most "
@@ -139,6 +150,14 @@ class CrossChecks:
                 )
                 continue
             self.clauses[cid] = clause_def(cid, c)
+        if len(self.clauses) == len(self.spec.clauses):
+            texts = math.prod(cl.size for cl in self.clauses.values())
+            if texts > MAX_TEXTS:
+                self.add(
+                    "clauses",
+                    f"expected at most 2^62 possible texts (the product of the clauses' option "
+                    f"counts), got {texts:.3g} from {len(self.clauses)} clauses",
+                )
 
     def check_council(self) -> None:
         c = self.spec.council
@@ -199,7 +218,8 @@ class CrossChecks:
                 if ideal.get("dist") != "choice" or not isinstance(ideal.get("values"), list):
                     self.add(
                         path,
-                        f"expected an option or {{dist: choice, values: [...]}}, got {ideal!r}",
+                        f"expected an option or {{dist: choice, values: [...]}}, "
+                        f"got {short_repr(ideal)}",
                     )
                 else:
                     try:
@@ -318,7 +338,7 @@ class CrossChecks:
                 continue
             values = value if isinstance(value, list) else [value]
             if many and not isinstance(value, list):
-                self.add(f"{path}.{cid}", f"expected a list of options, got {value!r}")
+                self.add(f"{path}.{cid}", f"expected a list of options, got {short_repr(value)}")
                 continue
             for j, opt in enumerate(values):
                 self.option(f"{path}.{cid}[{j}]" if isinstance(value, list) else f"{path}.{cid}",
