@@ -241,6 +241,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     a = read_side(Path(args.dir_a), args.point_a)
     b = read_side(Path(args.dir_b), args.point_b)
     result = compare(a, b, pairing=not args.unpaired)
+    for warning in result["warnings"]:
+        print(f"stabsim: warning: {warning}", file=sys.stderr)
     names = {**a.names, **b.names}
     lines = compare_sentences(result, names, args.label)
     result["label"] = args.label  # the briefing pack writes the same sentences from the file
@@ -254,8 +256,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         from sim.reporting.whatif_charts import save_compare_chart
 
         out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        write_json(out / "compare.json", result)
+        from sim.errors import writing
+
+        with writing(out, "; choose another --out"):
+            out.mkdir(parents=True, exist_ok=True)
+        write_json(out / "compare.json", result, "; choose another --out")
         chart = save_compare_chart(result, out, label=args.label).name
         if not args.json:
             print(f"\nwrote {out}/compare.json, {chart}")

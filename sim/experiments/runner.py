@@ -29,8 +29,8 @@ Rules:
   ``resume``. ``force`` removes only the job's own files (those listed, the manifest, the
   parts, and ``.tmp-`` leftovers) and refuses a folder holding anything else, naming it.
 - Finish. The design merges its verified parts into its final files (each under its final
-  name only once whole); the runner reads them back (:meth:`Design.verify`); the manifest
-  says ``merged``; ``parts/`` is removed; then the manifest says ``complete``. A job cut short
+  name only once whole); the runner reads them back (:meth:`Design.verify`) and records their
+  SHA-256 (``checksums``, which readers check); the manifest says ``merged``; ``parts/`` is removed; then the manifest says ``complete``. A job cut short
   between those steps completes on resume without running again.
 - Limits. At most :data:`MAX_RUNS` runs and :data:`MAX_TASKS` tasks per job and
   :data:`MAX_WORKERS` local processes, checked before anything is allocated.
@@ -905,6 +905,7 @@ def _run_locked(design: Design, ex: Execution, backend: Backend | None, out: Pat
         result = _finish(design, out, tasks, manifest, parts, save, repaired)
     finally:
         parts.close()
+    manifest["checksums"] = file_sums(out, design.files)  # readers check the files against these
     manifest["status"] = "merged"
     write_json(manifest_path, manifest, RESUME_HINT)
     _complete(manifest_path, manifest, parts)
@@ -931,6 +932,20 @@ def _finish(design: Design, out: Path, tasks: list[Task], manifest: dict[str, An
         f"{escape(out / 'parts')}: part files keep reading back damaged after being written "
         "again; the disk may be failing: check it, then add {resume}"
     )
+
+
+def file_sums(out: Path, names: Iterable[str]) -> dict[str, str]:
+    """The SHA-256 of each of a job's final files that exists (read in blocks)."""
+    sums = {}
+    for name in names:
+        path = out / name
+        if path.is_file():
+            digest = hashlib.sha256()
+            with writing(path, RESUME_HINT), path.open("rb") as f:
+                for block in iter(lambda f=f: f.read(1 << 20), b""):
+                    digest.update(block)
+            sums[name] = digest.hexdigest()
+    return sums
 
 
 def _reads_back(design: Design, out: Path) -> bool:
