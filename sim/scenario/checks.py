@@ -16,6 +16,17 @@ from sim.scenario.textspace import CLAUSE_KINDS, SCALE, UNORDERED, ClauseDef, cl
 
 MAX_SCALE_VALUES = 10_000
 MAX_TEXTS = 2**62  # possible texts (the product of the clauses' option counts): int64 counts
+# Working size of a run: actors x clauses x (texts scored at once: enumerate_limit, or every
+# option of every clause when climbing); 8 bytes each, about 1 GB at most.
+MAX_WORK = 125_000_000
+MAX_LISTED = 20  # ids listed in an "expected one of" message
+
+
+def one_of(names: Any) -> str:
+    """``a, b, c`` for an "expected one of" message, at most MAX_LISTED names."""
+    names = list(names)
+    more = f", ... ({len(names)} in all)" if len(names) > MAX_LISTED else ""
+    return ", ".join(str(n) for n in names[:MAX_LISTED]) + more
 
 
 class CrossChecks:
@@ -32,16 +43,14 @@ class CrossChecks:
     def actor(self, path: str, aid: str) -> bool:
         if aid in self.spec.actors:
             return True
-        self.add(path, f"unknown actor {aid!r}; expected one of: {', '.join(self.spec.actors)}")
+        self.add(path, f"unknown actor {aid!r}; expected one of: {one_of(self.spec.actors)}")
         return False
 
     def clause(self, path: str, cid: str) -> ClauseDef | None:
         if cid in self.clauses:
             return self.clauses[cid]
         if cid not in self.spec.clauses:
-            self.add(
-                path, f"unknown clause '{cid}'; expected one of: {', '.join(self.spec.clauses)}"
-            )
+            self.add(path, f"unknown clause '{cid}'; expected one of: {one_of(self.spec.clauses)}")
         return None
 
     def option(self, path: str, cl: ClauseDef, opt: Any) -> int | None:
@@ -58,7 +67,7 @@ class CrossChecks:
             else:
                 self.add(
                     path,
-                    f"unknown option {short_repr(opt)}; expected one of: {', '.join(cl.options)}",
+                    f"unknown option {short_repr(opt)}; expected one of: {one_of(cl.options)}",
                 )
             return None
 
@@ -146,7 +155,7 @@ class CrossChecks:
             if bad:
                 self.add(
                     f"{p}.labels.{bad[0]}",
-                    f"unknown option {bad[0]!r}; expected one of: {', '.join(c.options or {})}",
+                    f"unknown option {bad[0]!r}; expected one of: {one_of(c.options or {})}",
                 )
                 continue
             self.clauses[cid] = clause_def(cid, c)
@@ -323,6 +332,18 @@ class CrossChecks:
             cl = self.clause(f"negotiation.opening_draft.{cid}", cid)
             if cl is not None:
                 self.option(f"negotiation.opening_draft.{cid}", cl, opt)
+        if len(self.clauses) == len(self.spec.clauses):
+            actors, clauses = len(self.spec.actors), len(self.clauses)
+            options = sum(cl.size for cl in self.clauses.values())
+            work = actors * clauses * max(n.enumerate_limit, options)
+            if work > MAX_WORK:
+                path = "negotiation.enumerate_limit" if n.enumerate_limit > options else "clauses"
+                self.add(
+                    path,
+                    f"expected a scenario of working size at most {MAX_WORK:,} (actors x clauses "
+                    f"x the larger of enumerate_limit and all options, about 1 GB), got "
+                    f"{actors} x {clauses} x {max(n.enumerate_limit, options):,} = {work:,}",
+                )
         lo, hi = n.withdraw_threshold, n.tabling_threshold
         if not isinstance(lo, Dist) and not isinstance(hi, Dist) and lo > hi:
             self.add(

@@ -35,6 +35,7 @@ MAX_FILE_BYTES = 2 * 1024 * 1024  # a scenario file (the largest bundled one is 
 MAX_DEPTH = 32  # nesting levels (a scenario needs about 7)
 MAX_NODES = 100_000  # values once aliases are expanded (the largest bundled scenario: ~3,000)
 MAX_INT_CHARS = 100  # characters of one integer
+MAX_PROBLEMS = 50  # problems listed for one file (then a count of the rest)
 FLOAT_EXPONENT = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
 
 
@@ -271,12 +272,20 @@ def validate_data(data: Any, source: str) -> ScenarioSpec:
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as exc:
-        problems = [_problem_from_pydantic(e) for e in exc.errors()]
-        raise ScenarioError(source, problems) from None
+        errors = exc.errors()
+        problems = [_problem_from_pydantic(e) for e in errors[:MAX_PROBLEMS]]
+        raise ScenarioError(source, _capped(problems, len(errors))) from None
     problems = CrossChecks(spec).run()
     if problems:
-        raise ScenarioError(source, problems)
+        raise ScenarioError(source, _capped(problems[:MAX_PROBLEMS], len(problems)))
     return spec
+
+
+def _capped(problems: list[Problem], total: int) -> list[Problem]:
+    """The first MAX_PROBLEMS problems, then one line counting the rest."""
+    if total <= len(problems):
+        return problems
+    return [*problems, Problem("", f"and {total - len(problems):,} more problems")]
 
 
 def load_data(path: str | Path) -> tuple[Any, str]:
