@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from sim.analysis import baselines as bl
+from sim.analysis.folders import read_result
 from sim.analysis.scores import (
     OUTCOME_CLASSES,
     VOTE_CLASSES,
@@ -508,5 +509,5 @@ def backtest(
         ex = replace(ex, out=Path("results") / f"backtest-{cfg.seed}")
     report = run_design(design, ex, backend)
     if report.status == "complete":
-        report.result = json.loads((Path(ex.out) / "backtest.json").read_text())
+        report.result = read_result(ex.out, "backtest.json", SCHEMA)
     return report

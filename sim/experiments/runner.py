@@ -830,8 +830,27 @@ def run_design(design: Design, ex: Execution, backend: Backend | None = None) ->
     ``backend`` overrides the executor the options name (tests pass a Dask client's)."""
     ex.check()
     out = Path(ex.out)
-    with FolderLock(out):
+    with FolderLock(out), sigterm_interrupts():
         return _run_locked(design, ex, backend, out)
+
+
+@contextlib.contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """While a job runs, SIGTERM raises :class:`Terminated` (a KeyboardInterrupt), so it ends
+    the job as Ctrl-C does: finished tasks kept, the rest cancelled. Only the main thread can
+    take signals; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def _run_locked(design: Design, ex: Execution, backend: Backend | None, out: Path) -> Report:

@@ -43,6 +43,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.analysis.folders import read_result
 from sim.analysis.indices import (
     CONFIDENCE,
     MORRIS_LEVELS,
@@ -551,5 +552,5 @@ def run(
         ex = replace(ex, out=Path("results") / f"{design.scenario.name}-sensitivity")
     report = run_design(design, ex, backend)
     if report.status == "complete":
-        report.result = json.loads((Path(ex.out) / "sensitivity.json").read_text())
+        report.result = read_result(ex.out, "sensitivity.json", SCHEMA)
     return report
