@@ -301,6 +301,22 @@ def test_5_force_leaves_a_users_files_alone_and_names_them(scenario, tmp_path, c
     assert json.loads((out / "manifest.json").read_text())["seed"] == 9
 
 
+def test_5_a_folder_from_before_manifests_listed_files(scenario, tmp_path, capsys):
+    out = tmp_path / "s"
+    assert main([*argv(scenario, out), "--workers", "1"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["files"], manifest["checksums"]  # as an older stabsim wrote it
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    (out / "charts").mkdir()
+    for name in ("charts/outcomes.png", "charts/outcomes.svg", "briefing.pdf", "notes.txt"):
+        (out / name).write_text("x")
+    assert main([*argv(scenario, out), "--workers", "1", "--force"]) == 2
+    assert "(notes.txt)" in one_line(capsys.readouterr().err)  # report's files are the job's
+    (out / "notes.txt").unlink()
+    assert main([*argv(scenario, out), "--workers", "1", "--force"]) == 0
+    assert not (out / "charts").exists() and not (out / "briefing.pdf").exists()
+
+
 def test_5_a_manifest_cannot_make_force_remove_files_outside_the_folder(scenario, tmp_path):
     out = tmp_path / "s"
     assert main([*argv(scenario, out), "--workers", "1"]) == 0

@@ -668,6 +668,12 @@ def _inside(name: str) -> bool:
     return bool(name) and not p.is_absolute() and ".." not in p.parts and "\\" not in name
 
 
+# What stabsim's commands wrote into a job's folder before manifests listed files: a folder
+# from an older version, whose manifest has no "files", counts these as the job's own.
+LEGACY_DERIVED = ("charts/*.png", "charts/*.svg", "briefing.pdf", "briefing.html",
+                  "tornado-*.png", "indices-*.png")  # fmt: skip
+
+
 def own_files(manifest: dict[str, Any] | None, default: Iterable[str]) -> set[str]:
     """The files a job's manifest lists as its own (``default`` if it lists none), with the
     manifest itself; paths leaving the folder are never the job's."""
@@ -677,9 +683,12 @@ def own_files(manifest: dict[str, Any] | None, default: Iterable[str]) -> set[st
     return {n for n in (*listed, "manifest.json") if _inside(n)}
 
 
-def _is_own(entry: str, own: set[str], sums: dict[str, str]) -> bool:
+def _is_own(entry: str, own: set[str], sums: dict[str, str], legacy: bool = False) -> bool:
     p = PurePosixPath(entry)
     if entry in own or p.name.startswith(".tmp-"):
+        return True
+    if legacy and any(p.match(pattern) and len(p.parts) == len(PurePosixPath(pattern).parts)
+                      for pattern in LEGACY_DERIVED):  # fmt: skip
         return True
     return len(p.parts) == 2 and p.parts[0] == "parts" and _own_part(p.name, sums)
 
@@ -709,7 +718,8 @@ def clear_outputs(out: Path, manifest: dict[str, Any] | None, default: Iterable[
     entries = _entries(out)
     own = own_files(manifest, default)
     sums = _read_sums(out / "parts" / SUMS)
-    foreign = [e for e in entries if not _is_own(e, own, sums)]
+    legacy = isinstance(manifest, dict) and "identity" in manifest and "files" not in manifest
+    foreign = [e for e in entries if not _is_own(e, own, sums, legacy)]
     if foreign:
         raise FolderError(
             f"{escape(out)} holds files that are not the {what}'s ({escape(_listing(foreign))}); "
