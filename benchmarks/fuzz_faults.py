@@ -51,8 +51,8 @@ SCENARIOS = [ROOT / "scenarios" / f for f in ("minimal.yaml", "gaza_isf_2025.yam
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
-class Hang(Exception):
-    pass
+class Hang(BaseException):
+    """A case over the time limit (a BaseException: main() turns any Exception into exit 3)."""
 
 
 def _alarm(signum: int, frame: Any) -> None:
@@ -119,6 +119,8 @@ SNIPPETS = [
     "{" * 40, "- " * 60, "9" * 5000, "0x" + "f" * 3000, "1:2:3:4:5:6:7:8:9", ".nan", "-.inf",
     "1e7", "~", "!!binary aGVsbG8=", "!!float 'x'", "!!int '1.5'", "&x 1", "%YAML 1.1\n---",
     "--- a\n--- b", "...", "|\n  text", ">-\n  folded", "!!omap [a: 1]", "!!timestamp 2001-12-14",
+    "0b_", "0x_", "!!int ''", "!!float ''", "!!bool x", "!!timestamp x", "2001-13-45", "!!map [a]",
+    "!!pairs [1]", "!!binary '%%'",
 ]  # fmt: skip
 
 

@@ -456,6 +456,11 @@ def test_9_bad_values_are_one_line(data, tmp_path, capsys, case):
         ("? [a, b]\n: 1\n", "a complex key"),
         ("a: &a [*a]\n", "an alias refers to the node that holds it"),
         ("a: b\n\x00", "special characters are not allowed"),
+        ("a: 0b_\n", "'0b_' is not an integer"),
+        ("a: !!int ''\n", "'' is not an integer"),
+        ("a: !!bool maybe\n", "'maybe' is not true or false"),
+        ("a: 2023-02-30\n", "'2023-02-30' is not a date"),
+        ("a: !!map [b]\n", "expected a mapping"),
     ],
 )
 def test_9_hostile_yaml_is_one_line(tmp_path, capsys, text, expected):
@@ -806,7 +811,8 @@ def test_fuzz_the_schema(data, tmp_path, capsys, draw):
 TOKENS = ["{", "}", "[", "]", ", ", ": ", "- ", "\n", "  ", "&a ", "*a", "!!set ", "!!str ",
           "!!int ", "!!float ", "? ", "<<: ", "|\n  ", "'", '"', "#", ".nan", ".inf", "1e7",
           "9" * 200, "~", "%YAML 1.1\n", "---\n", "x", "actors", "dist: ", "\t", "\x00",
-          "\ufeff", "\\x"]  # fmt: skip
+          "\ufeff", "\\x", "0b_", "!!int ''", "!!bool x", "!!timestamp ", "2001-13-45",
+          "!!map ", "!!omap ", "!!pairs ", "!!binary ", "!!null "]  # fmt: skip
 
 
 @FUZZ
@@ -815,11 +821,18 @@ def test_fuzz_raw_yaml(tmp_path, capsys, draw):
     text = MINIMAL.read_text()
     for _ in range(draw.draw(st.integers(1, 4))):
         i = draw.draw(st.integers(0, len(text)))
-        if draw.draw(st.booleans()):
-            piece = "".join(draw.draw(st.lists(st.sampled_from(TOKENS), min_size=1, max_size=6)))
+        piece = "".join(draw.draw(st.lists(st.sampled_from(TOKENS), min_size=1, max_size=6)))
+        how = draw.draw(st.sampled_from(["insert", "delete", "value"]))
+        if how == "insert":
             text = text[:i] + piece + text[i:]
-        else:
+        elif how == "delete":
             text = text[:i] + text[i + draw.draw(st.integers(1, 80)) :]
+        else:  # a value replaced: the tokens land where the schema reads something
+            lines = text.split("\n")
+            keyed = [k for k, line in enumerate(lines) if ": " in line] or [0]
+            k = draw.draw(st.sampled_from(keyed))
+            lines[k] = lines[k][: lines[k].find(": ") + 2] + piece
+            text = "\n".join(lines)
     target = tmp_path / "raw.yaml"
     target.write_text(text, encoding="utf-8")
     check_validate(target, capsys)

@@ -127,16 +127,30 @@ def _refuse_set(loader: _UniqueKeyLoader, node: yaml.Node) -> Any:
     )
 
 
-def _construct_int(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> int:
-    if len(node.value) > MAX_INT_CHARS:
-        raise Refused(
-            f"an integer of {len(node.value):,} characters; at most {MAX_INT_CHARS}",
-            node.start_mark,
-        )
-    return loader.construct_yaml_int(node)
+def _scalar(kind: str, build: Any) -> Any:
+    """A constructor of one scalar type that refuses, with the line, a value its PyYAML
+    constructor cannot read: ``0b_`` (resolved as an integer), ``!!int ''``, ``!!bool x``,
+    ``!!timestamp x`` make it raise ValueError, IndexError, KeyError or AttributeError."""
+
+    def construct(loader: _UniqueKeyLoader, node: yaml.Node) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            raise Refused(f"expected {kind}, got a list or mapping", node.start_mark)
+        if kind == "an integer" and len(node.value) > MAX_INT_CHARS:
+            raise Refused(
+                f"an integer of {len(node.value):,} characters; at most {MAX_INT_CHARS}",
+                node.start_mark,
+            )
+        try:
+            return build(loader, node)
+        except (ValueError, IndexError, KeyError, AttributeError, OverflowError):
+            raise Refused(f"{short_repr(node.value)} is not {kind}", node.start_mark) from None
+
+    return construct
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
+    if not isinstance(node, yaml.MappingNode):  # !!map [a]
+        raise Refused("expected a mapping, got a list or a value", node.start_mark)
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor` may be overridden
@@ -147,6 +161,13 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
                 key_node.start_mark,
             )
         key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:  # a tagged scalar built as a list (? !!pairs): a complex key too
+            raise Refused(
+                "a complex key (a list or mapping used as a key); keys must be plain names",
+                key_node.start_mark,
+            ) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None,
@@ -160,7 +181,13 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:set", _refuse_set)
-_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+for _tag, _kind, _build in (
+    ("int", "an integer", yaml.SafeLoader.construct_yaml_int),
+    ("float", "a number", yaml.SafeLoader.construct_yaml_float),
+    ("bool", "true or false", yaml.SafeLoader.construct_yaml_bool),
+    ("timestamp", "a date", yaml.SafeLoader.construct_yaml_timestamp),
+):
+    _UniqueKeyLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _scalar(_kind, _build))
 _UniqueKeyLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float", FLOAT_EXPONENT, list("-+0123456789.")
 )
