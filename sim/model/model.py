@@ -239,14 +239,17 @@ class NegotiationModel(mesa.Model):
         empty = np.zeros((len(self.members), 0))
         return Assessment(eff, f.red, empty, empty, np.zeros(0))
 
-    def near_votes(self, a: Assessment, f: Facts, rows: np.ndarray) -> Assessment:
+    def near_votes(self, a: Assessment, f: Facts, rows: np.ndarray,
+                   gaps: tuple[np.ndarray, np.ndarray] | None = None) -> Assessment:  # fmt: skip
         """``a`` narrowed to the texts ``rows``, with members' vote probabilities and the chances
-        of adoption and of enough yes votes."""
-        consent = f.consent[rows]
-        stance = f.stance[:, rows]
+        of adoption and of enough yes votes. ``gaps``: :meth:`gaps_given` of all of ``a``'s
+        texts, when in hand (used without context, where each text's gap is its own)."""
         eff, red = a.eff[:, rows], f.red[:, rows]
-        gap, lower = self.gaps_given(eff, consent, stance)
-        p_yes, p_no = vt.vote_probabilities(gap, self.member_noise, lower, red[self.members])
+        if gaps is not None and not self.has_context:
+            gap, lower = gaps[0][:, rows], gaps[1]
+        else:
+            gap, lower = self.gaps_given(eff, f.consent[rows], f.stance[:, rows])
+        p_yes, p_no = vt.vote_probabilities(gap, self.member_noise, lower, f.member_red[:, rows])
         if self.scenario.absent_members:
             p_yes, p_no = (
                 p_yes * self.scenario.present[:, None],
@@ -319,17 +322,17 @@ class NegotiationModel(mesa.Model):
         members' intentions on it, and the demands (actor, clause, option, weight) behind it."""
         if not self.record_path:
             return
-        members = intention[self.members]
-        clauses = self.space.clauses
+        members = intention[self.members].tolist()
+        clauses, ids = self.space.clauses, self.scenario.actor_ids
         self.path.append(
             RoundRecord(
                 round=self.steps,
                 text=self.space.describe(text),
                 p_adopt=round(p_adopt, 6),
-                intentions={n: int((members == k).sum()) for k, n in enumerate(vt.VOTE_NAMES)},
+                intentions={n: members.count(k) for k, n in enumerate(vt.VOTE_NAMES)},
                 demands=[
                     {
-                        "actor": self.scenario.actor_ids[a],
+                        "actor": ids[a],
                         "clause": clauses[c].id,
                         "option": clauses[c].options[o],
                         "weight": round(w, 6),
@@ -337,9 +340,7 @@ class NegotiationModel(mesa.Model):
                     for a, c, o, w in demands
                 ],
                 changed=changed,
-                amendments=[
-                    {"actor": self.scenario.actor_ids[a], "changes": t} for a, t in amendments
-                ],
+                amendments=[{"actor": ids[a], "changes": t} for a, t in amendments],
             )
         )
 

@@ -93,12 +93,12 @@ def adoption_probability(
     its tail is read off the characteristic function (see yes_count_distribution).
     """
     keep = 1.0 - p_no[veto]
-    no_veto = np.prod(keep, axis=0)
+    no_veto = np.multiply.reduce(keep, axis=0)
     p = p_yes.copy()
     p[veto] = np.divide(p_yes[veto], keep, out=np.zeros_like(keep), where=keep > 0)
-    z, c = _tail_weights(p.shape[0], votes_needed)
-    phi = np.prod(1.0 + p[:, :, None] * (z - 1.0), axis=0)
-    return no_veto * np.clip((phi @ c).real, 0.0, 1.0)
+    zm1, c = _shifted_weights(p.shape[0], votes_needed, False)
+    phi = _by_text(factor_product(p, zm1))
+    return no_veto * unit((phi @ c).real)
 
 
 @lru_cache(maxsize=64)
@@ -111,20 +111,50 @@ def _half_weights(m: int, q: int) -> tuple[np.ndarray, np.ndarray]:
     return z[:half], c[:half] * fold
 
 
+@lru_cache(maxsize=128)
+def _shifted_weights(m: int, q: int, half: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(z_l - 1, c_l)`` of :func:`_half_weights` (``half``) or :func:`_tail_weights`."""
+    z, c = (_half_weights if half else _tail_weights)(m, q)
+    return z - 1.0, c
+
+
+def factor_product(p: np.ndarray, zm1: np.ndarray) -> np.ndarray:
+    """(L, n) ``prod_i (1 + p_i (z_l - 1))`` over the members (rows of ``p``, (m, n)), for the
+    shifted roots ``zm1`` (L,): the characteristic function of the yes count at each root.
+    Laid out root by text so each product runs over whole rows of texts (the same products,
+    in the same order, as over a (m, n, L) array)."""
+    terms = zm1[None, :, None] * p.astype(np.complex128)[:, None, :]  # (m, L, n)
+    terms += 1.0
+    return np.multiply.reduce(terms, axis=0)
+
+
+def _by_text(phi: np.ndarray) -> np.ndarray:
+    """(n, L) a (L, n) product, text by root, as the weights ``c`` expect it."""
+    return np.ascontiguousarray(phi.T)
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    """``x`` clipped to [0, 1], bit for bit as ``np.clip(x, 0.0, 1.0)`` without its Python
+    wrapper (the bound goes first: ``np.maximum`` keeps its second argument's zero, so -0.0
+    stays -0.0 as under ``np.clip``)."""
+    return np.minimum(np.maximum(0.0, x), 1.0)
+
+
 def outcome_probabilities(
     p_yes: np.ndarray, p_no: np.ndarray, veto: np.ndarray, votes_needed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """(P(adopted), P(at least ``votes_needed`` yes)) per text, each (n,): as
     :func:`adoption_probability`, with the second tail from the same product over the members
     without a veto. P(vetoed) is their difference and P(failed) one minus the second."""
-    z, c = _half_weights(p_yes.shape[0], votes_needed)
-    others = np.prod(1.0 + p_yes[~veto][:, :, None] * (z - 1.0), axis=0)
+    zm1, c = _shifted_weights(p_yes.shape[0], votes_needed, True)
+    others = factor_product(p_yes[~veto], zm1)
+    yes_veto = p_yes[veto]
     keep = 1.0 - p_no[veto]
-    cond = np.divide(p_yes[veto], keep, out=np.zeros_like(keep), where=keep > 0)
-    adopt = others * np.prod(1.0 + cond[:, :, None] * (z - 1.0), axis=0)
-    reach = others * np.prod(1.0 + p_yes[veto][:, :, None] * (z - 1.0), axis=0)
-    p_adopt = np.prod(keep, axis=0) * np.clip((adopt @ c).real, 0.0, 1.0)
-    return p_adopt, np.clip((reach @ c).real, 0.0, 1.0)
+    cond = np.divide(yes_veto, keep, out=np.zeros_like(keep), where=keep > 0)
+    adopt = _by_text(others * factor_product(cond, zm1))
+    reach = _by_text(others * factor_product(yes_veto, zm1))
+    p_adopt = np.multiply.reduce(keep, axis=0) * unit((adopt @ c).real)
+    return p_adopt, unit((reach @ c).real)
 
 
 def approximate_outcomes(
