@@ -193,7 +193,7 @@ class NegotiationModel(mesa.Model):
         sc = self.scenario
         red = np.zeros((len(sc.actor_ids), len(texts)), dtype=bool)
         if len(sc.red_rows):  # only actors with red lines can cross one
-            red[sc.red_rows] = ut.crosses_red_line(sc.red[sc.red_rows], texts)
+            red[sc.red_rows] = ut.crosses_red_line(sc.red_lines, texts)
         return ut.text_utility(self.eff_table, texts), red
 
     def vote_context(self, eff: np.ndarray, texts: np.ndarray) -> dict[str, np.ndarray]:
@@ -381,15 +381,18 @@ class NegotiationModel(mesa.Model):
         sc, ids = self.scenario, self.scenario.actor_ids
         votes = vt.cast_votes(d.p_yes, d.p_no, self.rng.random(len(self.members)), sc.present)
         self.final_votes[self.members] = votes
+        cast = votes.tolist()
+        members = [ids[m] for m in self.members.tolist()]
+        enough = cast.count(vt.YES) >= sc.votes_needed
+        vetoes = [m for m, v, veto in zip(members, cast, self.veto.tolist(), strict=True)
+                  if veto and v == vt.NO]  # fmt: skip
         return DraftVote(
             by=ids[d.by],
             text=self.space.describe(d.text),
-            adopted=vt.is_adopted(votes, self.veto, sc.votes_needed),
-            vetoed_by=[ids[m] for m in self.members[self.veto & (votes == vt.NO)]]
-            if vt.is_vetoed(votes, self.veto, sc.votes_needed)
-            else [],
+            adopted=enough and not vetoes,  # vt.is_adopted
+            vetoed_by=vetoes if enough else [],  # vt.is_vetoed
             tally=vt.tally(votes),
-            votes={ids[m]: vt.vote_name(v) for m, v in zip(self.members, votes, strict=True)},
+            votes={m: vt.vote_name(v) for m, v in zip(members, cast, strict=True)},
             p_adopt=round(d.p_adopt, 6),
         )
 
@@ -426,12 +429,9 @@ class NegotiationModel(mesa.Model):
 
     def host_consents(self, text: np.ndarray | None) -> bool:
         """The host lets the force in unless the adopted text crosses one of its red lines."""
-        host = self.scenario.host
-        if host < 0 or text is None:
+        if self.host_red is None or text is None:
             return True
-        return not bool(
-            ut.crosses_red_line(self.scenario.red[host : host + 1], text[None, :])[0, 0]
-        )
+        return not self.host_red[np.arange(len(text)), text].any()
 
     def kept_out(self, consent: bool) -> np.ndarray:
         """(A,) contributors the host keeps out: those it refuses, or all without its consent."""

@@ -202,7 +202,8 @@ def vote_name(k: int) -> str:
 
 def tally(votes: np.ndarray) -> dict[str, int]:
     """Yes, abstain and no counts (and absent, when a member was)."""
-    out = {name: int((votes == k).sum()) for k, name in enumerate(VOTE_NAMES)}
-    if (votes == ABSENT).any():
-        out[ABSENT_NAME] = int((votes == ABSENT).sum())
+    cast = votes.tolist()
+    out = {name: cast.count(k) for k, name in enumerate(VOTE_NAMES)}
+    if ABSENT in cast:
+        out[ABSENT_NAME] = cast.count(ABSENT)
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -168,7 +169,7 @@ class Scenario:
         spec = validate_data(data, source)
         return cls(spec, source, data, kept)
 
-    @property
+    @cached_property
     def name(self) -> str:
         return Path(self.source).stem
 
@@ -308,6 +309,7 @@ class Scenario:
         self.on_council = np.isin(np.arange(A), self.members)
         self.veto_holder = np.isin(np.arange(A), self.members[self.veto])
         self.red_rows = np.flatnonzero(self.red.any(axis=(1, 2)))
+        self.red_lines = self.red[self.red_rows]  # (R, C, K) of the actors with red lines
         self.contrib = np.flatnonzero(self.is_contributor & ~self.refused)
         self.contrib_allowed = self.allowed[self.contrib]
         self.contrib_can_lead = self.may_lead[:, self.contrib] & self.lead_candidate[self.contrib]

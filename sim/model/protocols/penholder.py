@@ -69,11 +69,11 @@ class PenholderProtocol:
             model.draft = self.best_acceptable(model, model.draft)
             model.opening = model.draft.copy()
         # It opens aspiring to its ideal text (separable: the best option on each clause).
-        mixed = np.tensordot(self.weights, model.eff_table[sc.drafters], axes=1)[None, :, :]
-        ideal = ut.ideal_text(mixed, model.space.option_mask)
-        self.start_utility = float(
-            self.weights @ ut.text_utility(model.eff_table[sc.drafters], ideal)[:, 0]
-        )
+        tables = model.eff_table[sc.drafters]
+        # np.tensordot(weights, tables, axes=1), as it computes it, without its wrapper
+        mixed = np.dot(self.weights[None, :], tables.reshape(len(tables), -1))
+        ideal = ut.ideal_text(mixed.reshape(1, *tables.shape[1:]), model.space.option_mask)
+        self.start_utility = float(self.weights @ ut.text_utility(tables, ideal)[:, 0])
         model.amendments = []
 
     def best_acceptable(self, model: NegotiationModel, text: np.ndarray) -> np.ndarray:
