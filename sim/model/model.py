@@ -109,6 +109,7 @@ class NegotiationModel(mesa.Model):
         self.members = scenario.members
         self.veto = scenario.veto
         self.mixing = ut.tie_matrix(p.ties)
+        self.clause_weights = ut.clause_weights(p.salience)  # salience never softens
         # Off the Council an actor presses through the ties Council members have to it.
         self.channel = np.where(
             scenario.on_council, 1.0, np.minimum(1.0, p.ties[self.members].sum(axis=0))
@@ -139,6 +140,9 @@ class NegotiationModel(mesa.Model):
         self.contrib_troops = np.where(willing, self.delivered_if_in[scenario.contrib], 0.0)
         self.protocol = protocol
         self._actors: list[StateActor] | None = None
+        self.actor_index = np.arange(A)
+        self.presses = self.channel > 0  # who can press for changes at all
+        self.no_votes = np.zeros((len(self.members), 0))  # a view's votes, not yet computed
 
         # State the protocol and the agents read and write.
         self.intention = np.full(A, -1)
@@ -185,7 +189,7 @@ class NegotiationModel(mesa.Model):
         loss = ut.clause_loss(
             self.ideal_pos, self.space.positions, self.option_util, self.scenario.unordered
         )
-        self.own_table = ut.utility_table(loss, self.params.salience)
+        self.own_table = ut.weighted_table(loss, self.clause_weights)
         self.eff_table = ut.mix(self.own_table, self.mixing)
 
     def utilities(self, texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -236,8 +240,7 @@ class NegotiationModel(mesa.Model):
         present one) and the red lines crossed; vote probabilities come with
         :meth:`near_votes`, only for the texts that need them."""
         eff = near_utility(self.eff_table if table is None else table, f)
-        empty = np.zeros((len(self.members), 0))
-        return Assessment(eff, f.red, empty, empty, np.zeros(0))
+        return Assessment(eff, f.red, self.no_votes, self.no_votes, self.no_votes[0])
 
     def near_votes(self, a: Assessment, f: Facts, rows: np.ndarray,
                    gaps: tuple[np.ndarray, np.ndarray] | None = None) -> Assessment:  # fmt: skip
@@ -381,8 +384,7 @@ class NegotiationModel(mesa.Model):
         sc, ids = self.scenario, self.scenario.actor_ids
         votes = vt.cast_votes(d.p_yes, d.p_no, self.rng.random(len(self.members)), sc.present)
         self.final_votes[self.members] = votes
-        cast = votes.tolist()
-        members = [ids[m] for m in self.members.tolist()]
+        cast, members = votes.tolist(), sc.member_ids
         enough = cast.count(vt.YES) >= sc.votes_needed
         vetoes = [m for m, v, veto in zip(members, cast, self.veto.tolist(), strict=True)
                   if veto and v == vt.NO]  # fmt: skip
@@ -526,8 +528,7 @@ class NegotiationModel(mesa.Model):
             adopted_text: np.ndarray | None) -> dict[str, Any]:  # fmt: skip
         """Why the run ended as it did (:mod:`sim.model.reasons`)."""
         sc, ids, clauses = self.scenario, self.scenario.actor_ids, self.space.clauses
-        members = [ids[m] for m in self.members]
-        name = dict(zip(ids, sc.names, strict=True))
+        members, name = sc.member_ids, sc.name_of
 
         def words(text: np.ndarray, c: int) -> tuple[str, str, str]:
             """The clause id, the option (id, then as words) and the clause's label."""

@@ -130,6 +130,7 @@ class Scenario:
         self.actor_ids: tuple[str, ...] = tuple(spec.actors)
         self.index = {a: i for i, a in enumerate(self.actor_ids)}
         self.names = tuple(a.name for a in spec.actors.values())
+        self.name_of = dict(zip(self.actor_ids, self.names, strict=True))  # read only
         c = spec.council
         self.members = np.array([self.index[m] for m in c.members], dtype=np.intp)
         self.veto = np.isin(self.members, [self.index[v] for v in c.veto])
@@ -137,6 +138,7 @@ class Scenario:
         self.absent_members = bool(c.absent)
         self.votes_needed = c.votes_needed
         self.penholder = self.index[c.penholder]
+        self.member_ids = tuple(self.actor_ids[m] for m in self.members)
         self.seat = tuple(
             "permanent" if a in c.veto else "elected" if a in c.members else "none"
             for a in self.actor_ids

@@ -179,11 +179,11 @@ class PenholderProtocol:
         gain = view[:, 1 : 1 + n_single] - view[:, :1]
         gain += f.lifted  # lifting a red line: a full gain
         wanted = aspiration(t, deadline, 1.0, p.status_quo, float(p.firmness))
-        active = (view[:, 0] < wanted - EPS) & (model.channel > 0)
+        active = (view[:, 0] < wanted - EPS) & model.presses
         active[sc.drafters] = False
         pick, total = amendments(gain, near.clause, near.pair_index, active)
         touched = near.clause[np.where(pick >= n_single, 0, np.maximum(pick, 0))]
-        weight = p.capability * p.salience[np.arange(len(pick)), touched] * total * model.channel
+        weight = p.capability * p.salience[model.actor_index, touched] * total * model.channel
         weight = np.where(pick >= 0, weight, 0.0)
         if len(sc.groups):
             rows = np.zeros((len(sc.groups), len(pick)), dtype=bool)
@@ -234,7 +234,7 @@ class PenholderProtocol:
         pos, util = soften(model.ideal_pos, model.option_util, model.draft,
                            model.space.positions, p.flexibility, sc.unordered)  # fmt: skip
         loss = ut.clause_loss(pos, model.space.positions, util, sc.unordered)
-        a = model.near_view(f, ut.mix(ut.utility_table(loss, p.salience), model.mixing))
+        a = model.near_view(f, ut.mix(ut.weighted_table(loss, model.clause_weights), model.mixing))
         utility = self.weights @ a.eff[sc.drafters]
         floor = aspiration(t, deadline, self.start_utility, self.sq, float(p.firmness))
         reach = allowed & (utility >= floor - EPS)
