@@ -123,9 +123,14 @@ def factor_product(p: np.ndarray, zm1: np.ndarray) -> np.ndarray:
     shifted roots ``zm1`` (L,): the characteristic function of the yes count at each root.
     Laid out root by text so each product runs over whole rows of texts (the same products,
     in the same order, as over a (m, n, L) array)."""
-    terms = zm1[None, :, None] * p.astype(np.complex128)[:, None, :]  # (m, L, n)
+    return np.multiply.reduce(factor_terms(p, zm1), axis=0)
+
+
+def factor_terms(p: np.ndarray, zm1: np.ndarray) -> np.ndarray:
+    """(m, L, n) the factors ``1 + p_i (z_l - 1)`` of :func:`factor_product`."""
+    terms = zm1[None, :, None] * p.astype(np.complex128)[:, None, :]
     terms += 1.0
-    return np.multiply.reduce(terms, axis=0)
+    return terms
 
 
 def _by_text(phi: np.ndarray) -> np.ndarray:
@@ -147,12 +152,16 @@ def outcome_probabilities(
     :func:`adoption_probability`, with the second tail from the same product over the members
     without a veto. P(vetoed) is their difference and P(failed) one minus the second."""
     zm1, c = _shifted_weights(p_yes.shape[0], votes_needed, True)
-    others = factor_product(p_yes[~veto], zm1)
     yes_veto = p_yes[veto]
     keep = 1.0 - p_no[veto]
     cond = np.divide(yes_veto, keep, out=np.zeros_like(keep), where=keep > 0)
-    adopt = _by_text(others * factor_product(cond, zm1))
-    reach = _by_text(others * factor_product(yes_veto, zm1))
+    # The three products' factors in one array: members without a veto, then the veto holders
+    # given no veto, then the veto holders as they are.
+    terms = factor_terms(np.concatenate([p_yes[~veto], cond, yes_veto]), zm1)
+    m, v = len(p_yes) - len(cond), len(cond)
+    others = np.multiply.reduce(terms[:m], axis=0)
+    adopt = _by_text(others * np.multiply.reduce(terms[m : m + v], axis=0))
+    reach = _by_text(others * np.multiply.reduce(terms[m + v :], axis=0))
     p_adopt = np.multiply.reduce(keep, axis=0) * unit((adopt @ c).real)
     return p_adopt, unit((reach @ c).real)
 
