@@ -244,7 +244,15 @@ class TextSpace:
         return Neighbourhood(singles, clause, option, pairs, pair_index)
 
     def describe(self, text: np.ndarray) -> dict[str, str]:
-        return {c.id: c.options[int(k)] for c, k in zip(self.clauses, text, strict=True)}
+        """{clause id: option id} of a text."""
+        return {
+            c: names[k]
+            for (c, names), k in zip(self._names, np.asarray(text).tolist(), strict=True)
+        }
+
+    @cached_property
+    def _names(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return tuple((c.id, c.options) for c in self.clauses)
 
     def parse(self, choices: dict[str, str | float]) -> dict[int, int]:
         """Map {clause id: option} to {clause index: option index}; KeyError names the bad one."""
