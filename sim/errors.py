@@ -13,8 +13,10 @@ class Problem:
 
     path: str
     message: str
+    origin: str | None = None  # where the value was written, when not the file itself
 
     def line(self, source: str) -> str:
+        source = self.origin or source
         where = f"{source}: {self.path}: " if self.path else f"{source}: "
         return where + self.message
 

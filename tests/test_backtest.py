@@ -141,19 +141,25 @@ def test_stance_and_opening_draft_baselines_on_the_minimal_case(data: dict) -> N
 
 
 def _synthetic_cases(theta: dict[str, float], n_cases: int, seed: int) -> list[cal.CaseData]:
+    """Cases whose recorded votes were drawn from the vote rule with ``theta``: the world that
+    happened is one of each case's runs."""
     rng = np.random.default_rng(seed)
     cases = []
     for k in range(n_cases):
         runs, m = 20, 15
         gap = rng.normal(rng.uniform(-0.4, 0.2), 0.25, size=(1, m)) + rng.normal(0, 0.02, (runs, m))
-        red = np.zeros((runs, m), bool)
+        f = {"gap": gap, "red": np.zeros((runs, m), bool), "consent": np.ones(runs, bool),
+             "stance": np.zeros((runs, 0)), "sovereignty": np.zeros((runs, m)),
+             "tabled": np.zeros(runs, bool)}  # fmt: skip
+        f.update({f"d{key}": f[key] for key in ("gap", "red", "consent", "stance")})
         permanent = np.array([True] * 5 + [False] * 10)
-        p_yes, p_no = cal.vote_probs(theta, gap, red, permanent)
-        r = rng.integers(runs)  # the world that happened is one of the runs
-        u = rng.random(m)
+        d = cal.CaseData(f"c{k}", f, permanent, np.ones(m, bool), np.zeros((0, m), bool),
+                         np.zeros((0, m), bool), np.zeros(0), np.ones(m, bool), np.zeros(m, int),
+                         3, 9)  # fmt: skip
+        p_yes, p_no = cal.vote_probs(theta, d)
+        r, u = rng.integers(runs), rng.random(m)
         votes = np.where(u < p_yes[r], 0, np.where(u >= 1 - p_no[r], 2, 1))
-        cases.append(cal.CaseData(f"c{k}", gap, red, gap, red, np.zeros(runs, bool), permanent,
-                                  np.ones(m, bool), np.ones(m, bool), votes, 3, 9))  # fmt: skip
+        cases.append(cal.CaseData(**{**d.__dict__, "votes": votes}))
     return cases
 
 

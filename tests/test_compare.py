@@ -41,9 +41,10 @@ def sweeps(tmp_path_factory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("cmp")
     scen = noisy_scenario(base / "noisy.yaml")
     out = {}
+    noisy_p = ["actors.P.vote.noise=0.2"]  # P's no is often a surprise: vetoes happen
     for name, sets, seed in (("a", [], 3), ("a2", [], 4),
                              ("b", ["actors.P.vote.veto_cost=1"], 3)):  # fmt: skip
-        runs.sweep(scen, base / name, runs=400, seed=seed, sets=sets)
+        runs.sweep(scen, base / name, runs=400, seed=seed, sets=[*noisy_p, *sets])
         out[name] = base / name
     return out
 

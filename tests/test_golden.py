@@ -1,9 +1,11 @@
 """Golden results: `stabsim run --json` on a few seeds of every bundled scenario, and a small
 sweep's summary.json, pinned byte for byte.
 
-These files were written before the package was reorganised into layers (issue 9), so that
-moving code cannot change a result unnoticed. A golden file may change only in a commit that
-says why (a model change the backtest shows is better, a new output key). To rewrite them
+These files were first written before the package was reorganised into layers, so that moving
+code could not change a result unnoticed. A golden file may change only in a commit that says
+why (a model change the backtest shows is better, a new output key). The first protocol,
+``penholder-v1``, is pinned too: its results are those of the model before the negotiation
+was rebuilt. To rewrite them
 after such a change: ``STABSIM_WRITE_GOLDEN=1 pytest tests/test_golden.py``.
 """
 
@@ -22,6 +24,7 @@ GOLDEN = Path(__file__).parent / "golden"
 RUNS = [
     (name, seed) for name in ("gaza_isf_2025", "haiti_mss_2023", "minimal") for seed in (1, 2, 7)
 ]
+PROTOCOLS = [None, "penholder-v1"]  # the default, and the first protocol kept for comparison
 WRITE = bool(os.environ.get("STABSIM_WRITE_GOLDEN"))
 
 
@@ -32,11 +35,18 @@ def _check(path: Path, text: str) -> None:
     assert text == path.read_text(), f"{path.name} differs from its golden copy"
 
 
+@pytest.mark.parametrize("protocol", PROTOCOLS)
 @pytest.mark.parametrize(("name", "seed"), RUNS)
-def test_run_json_is_unchanged(name: str, seed: int, capsys: pytest.CaptureFixture) -> None:
+def test_run_json_is_unchanged(
+    name: str, seed: int, protocol: str | None, capsys: pytest.CaptureFixture
+) -> None:
     args = ["run", str(SCENARIOS / f"{name}.yaml"), "--seed", str(seed), "--json"]
+    suffix = ""
+    if protocol:
+        args += ["--protocol", protocol]
+        suffix = f"-{protocol}"
     assert main(args) == 0
-    _check(GOLDEN / f"run-{name}-{seed}.json", capsys.readouterr().out)
+    _check(GOLDEN / f"run-{name}-{seed}{suffix}.json", capsys.readouterr().out)
 
 
 def test_sweep_summary_is_unchanged(tmp_path: Path) -> None:

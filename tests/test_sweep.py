@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -249,6 +250,37 @@ def test_ctrl_c_says_how_to_resume_and_resume_completes(
     assert table(Path(out)).equals(table(reference))
 
 
+def test_the_restart_hint_of_a_forced_sweep_resumes_instead_of_starting_over(
+    scenario_file, reference, tmp_path, monkeypatch, capsys
+):
+    """A sweep started with --force and interrupted prints a command that keeps the saved runs:
+    --force dropped, --resume added; the manifest records the resume and only the rest runs."""
+    real, calls = sw.run_chunk, []
+
+    def interrupted(plan, chunk):
+        calls.append(chunk)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real(plan, chunk)
+
+    monkeypatch.setattr(sw, "run_chunk", interrupted)
+    out = tmp_path / "f"
+    argv = ["sweep", str(scenario_file), "--runs", "300", "--seed", "7", "--workers", "1",
+            "--chunk-size", "50", "--out", str(out), "--quiet", "--force"]  # fmt: skip
+    assert main(argv) == 130
+    hint = capsys.readouterr().err.strip().splitlines()[-1]
+    again = shlex.split(hint)
+    assert again[0] == "stabsim" and "--force" not in again and again.count("--resume") == 1
+    ran: list = []
+    monkeypatch.setattr(sw, "run_chunk", lambda plan, chunk: ran.append(chunk) or real(plan, chunk))
+    assert main(again[1:]) == 0
+    assert len(ran) == 3  # the three chunks not saved, not all six
+    assert table(out).equals(table(reference))
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and len(manifest["resumed"]) == 1
+    assert "--resume" in manifest["resumed"][0]["command"]
+
+
 # --- the output folder --------------------------------------------------------------------------------
 
 
@@ -382,6 +414,41 @@ def test_vary_sweeps_a_grid_with_common_random_numbers(scenario_file, tmp_path):
     ]
 
 
+def test_categorical_and_many_axes_make_every_combination(scenario_file, tmp_path):
+    """Options listed by name, numbers listed, and a range: 2 x 2 x 3 points, each run with the
+    same seeds; the option axis is a string column and reaches the scenario."""
+    out = tmp_path / "cat"
+    do_sweep(
+        scenario_file, out, runs=8, seed=3, workers=1,
+        vary=["actors.P.ideal.mandate=welcomes,authorizes", "actors.Q.status_quo=0.1,0.5",
+              "negotiation.max_rounds=2:6:3"],
+    )  # fmt: skip
+    t = table(out)
+    assert t.num_rows == 8 * 12
+    assert str(t.schema.field("grid.actors.P.ideal.mandate").type) == "string"
+    combos = list(dict.fromkeys(zip(
+        t["grid.actors.P.ideal.mandate"].to_pylist(), t["grid.actors.Q.status_quo"].to_pylist(),
+        t["grid.negotiation.max_rounds"].to_pylist(), strict=True)))  # fmt: skip
+    assert combos == [
+        (m, q, r) for m in ("welcomes", "authorizes") for q in (0.1, 0.5) for r in (2.0, 4.0, 6.0)
+    ]
+    pts = sw.prepare(
+        sw.SweepConfig(scenario=scenario_file, vary=["actors.P.ideal.mandate=welcomes,authorizes"])
+    ).points
+    mandate = [c.id for c in pts[0].space.clauses].index("mandate")
+    p = pts[0].index["P"]
+    assert [pt.base["ideal_pos"][p, mandate] for pt in pts] == [0.0, 1.0]  # welcomes, authorizes
+    seeds = [t.filter(t["point"].to_numpy() == k)["seed"].to_pylist() for k in range(12)]
+    assert all(s == seeds[0] for s in seeds)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["points"][6]["grid"] == {
+        "actors.P.ideal.mandate": "authorizes", "actors.Q.status_quo": 0.1,
+        "negotiation.max_rounds": 2.0,
+    }  # fmt: skip
+    assert main(["summary", str(out)]) == 0  # the tables print option names
+    assert main(["report", str(out), "--format", "html"]) == 0  # and the grid chart draws
+
+
 @pytest.mark.parametrize(
     "extra, expected",
     [
@@ -400,7 +467,17 @@ def test_vary_sweeps_a_grid_with_common_random_numbers(scenario_file, tmp_path):
             "actors.E.capability: expected a number in [0, 1]",
         ),
         (["--vary", "actors.E.capability=0:1:2", "--set", "actors.E.capability=1"], "both name"),
-        (["--vary", "a.b=0:1:2", "--vary", "a.c=0:1:2", "--vary", "a.d=0:1:2"], "at most two"),
+        (
+            ["--vary", "actors.E.capability=0:1:100", "--vary", "actors.P.capability=0:1:101"],
+            "at most 10,000 grid points; these 2 axes make 10,100",
+        ),
+        (["--vary", "actors.E.capability=0.1,0.1"], "a value is listed twice"),
+        (["--vary", "actors.E.capability=0.1,"], "expected PATH=A,B,..."),
+        (["--vary", "actors.E.ideal.mandate=endorses,nonsense"], "unknown option 'nonsense'"),
+        (
+            ["--vary", "actors.E.capability=0:1:2", "--vary", "actors.E.capability=0,1"],
+            "two axes name the same path",
+        ),
         (["--protocol", "nope"], "--protocol: expected one of"),
         (["--runs", "0"], "--runs"),
     ],

@@ -14,32 +14,32 @@ Rules (the README's "Sweeps" section documents the resulting ``summary.json``):
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from scipy.stats import binomtest
 
 from sim.model.result import OUTCOMES
 from sim.model.voting import VOTE_NAMES
 
-Z95 = 1.959963984540054  # two-sided 95% normal quantile
 TOP = 10
+WHY_TOP = 5  # reasons kept per outcome
 SCHEMA = "stabsim-summary/1"
 
 
-def wilson(count: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for ``count`` successes in ``n`` trials; (0, 1) when n == 0."""
+@lru_cache(maxsize=8192)
+def wilson(count: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for ``count`` successes in ``n`` trials (scipy's); (0, 1) when
+    n == 0."""
     if n <= 0:
         return 0.0, 1.0
-    p = count / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    ci = binomtest(int(count), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return max(0.0, float(ci.low)), min(1.0, float(ci.high))
 
 
 def stat(count: int, of: int) -> dict[str, Any]:
@@ -109,6 +109,7 @@ class SummaryBuilder:
         self.texts: Counter = Counter()  # (point, *options) -> n
         self.troops: dict[tuple[int, str], list[np.ndarray]] = defaultdict(list)
         self.rounds: Counter = Counter()  # point -> total rounds
+        self.why: Counter = Counter()  # (point, outcome, kind, actor, clause, option) -> n
 
     def add(self, table: pa.Table) -> None:
         """Count one batch of rows (any subset of the runs, in any order)."""
@@ -124,6 +125,11 @@ class SummaryBuilder:
         ):
             if row[1] is not None:  # adopted texts only
                 self.texts[row[:-1]] += row[-1]
+        if "why" in table.column_names:  # runs written before reasons were recorded lack it
+            keys = ["point", "outcome", "why", "why_actor", "why_clause", "why_option"]
+            g = table.group_by(keys).aggregate([([], "count_all")])
+            for row in zip(*(g[k].to_pylist() for k in [*keys, "count_all"]), strict=True):
+                self.why[row[:-1]] += row[-1]
         point = table["point"].to_numpy()
         total = table["delivered_troops"].to_numpy()
         rounds = table["rounds"].to_numpy()
@@ -201,7 +207,19 @@ class SummaryBuilder:
             },
             "troops_delivered": spread(self._troops(p, "")),
             "rounds_mean": self.rounds[p] / n if n else None,
+            "why": self._reasons(p, outcome),
         }
+
+    def _reasons(self, p: int, outcome: dict[str, int]) -> dict[str, list[dict[str, Any]]]:
+        """Per outcome, its most frequent reasons, each a share of the runs with that outcome."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for o in OUTCOMES:
+            rows = sorted(((k, key[2:]) for key, k in self.why.items()
+                           if key[0] == p and key[1] == o and key[2]),
+                          key=lambda x: (-x[0], [str(v) for v in x[1]]))[:WHY_TOP]  # fmt: skip
+            out[o] = [{"kind": kind, "actor": actor, "clause": clause, "option": option,
+                       **stat(k, outcome[o])} for k, (kind, actor, clause, option) in rows]  # fmt: skip
+        return out
 
     def result(self, meta: dict[str, Any]) -> dict[str, Any]:
         """The whole summary: ``meta`` (scenario, seed, runs, grid...) then one entry per point."""

@@ -42,7 +42,7 @@ from sim.analysis.scores import (
     outcome_class,
     reliability,
 )
-from sim.errors import OptionError, OutputError, writing
+from sim.errors import OptionError, OutputError, ScenarioError, writing
 from sim.experiments.runner import (
     RESUME_HINT,
     Backend,
@@ -56,8 +56,8 @@ from sim.experiments.runner import (
     write_json,
 )
 from sim.model.simulate import make_model
+from sim.scenario import library, overlay
 from sim.scenario.compiled import Scenario
-from sim.scenario.loader import load_data
 from sim.scenario.overrides import parse_set
 from sim.scenario.schema import protocol_name
 
@@ -65,7 +65,6 @@ SCHEMA = "stabsim-backtest/1"
 FILES = ("backtest.json", "features.npz")
 CHUNK = 250  # runs per task
 MAX_RUNS_PER_CASE = 100_000  # every run's vote features are held in memory when scoring
-ROOT = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 class BacktestError(OptionError):
@@ -79,12 +78,12 @@ def case_files(paths: list[Path]) -> list[Path]:
     """Every file with an ``observed:`` block among ``paths`` (files, or folders' ``*.yaml``);
     by default the bundled scenarios and the history library."""
     if not paths:
-        paths = [ROOT, ROOT / "history"]
+        paths = [library.root(), library.root() / library.HISTORY]
     out: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
             found = [p for p in sorted(path.glob("*.yaml")) if _has_observed(p)]
-            if not found and path not in (ROOT,):
+            if not found and path != library.root():
                 raise BacktestError("paths", f"{path}: no scenario with an observed: block")
             out += found
         elif path.is_file():
@@ -99,7 +98,7 @@ def case_files(paths: list[Path]) -> list[Path]:
 
 
 def _has_observed(path: Path) -> bool:
-    data, _ = load_data(path)
+    data = overlay.load(path).data
     return isinstance(data, dict) and isinstance(data.get("observed"), dict)
 
 
@@ -160,29 +159,37 @@ def run_chunk(job: Job, chunk: Chunk) -> tuple[Chunk, dict[str, bytes]]:
     and the members' vote probabilities and vote features on the draft really voted."""
     sc = _scenario(job, chunk.case)
     real = np.array(job.cases[chunk.case].real_text)
-    n, m, c = chunk.runs, len(sc.members), len(sc.space.clauses)
+    n, m, c, b = chunk.runs, len(sc.members), len(sc.space.clauses), len(sc.body_stance)
     out = {
         "outcome": np.zeros(n, np.int8), "rounds": np.zeros(n, np.int16),
         "text": np.zeros((n, c), np.int16), "tabled": np.zeros(n, bool),
-        "p_yes": np.zeros((n, m)), "p_no": np.zeros((n, m)), "gap": np.zeros((n, m)),
-        "red": np.zeros((n, m), bool), "dgap": np.zeros((n, m)), "dred": np.zeros((n, m), bool),
+        "p_yes": np.zeros((n, m)), "p_no": np.zeros((n, m)),
+        # vote features on the draft voted (gap, red, ...) and on the run's own (dgap, ...)
+        "gap": np.zeros((n, m)), "red": np.zeros((n, m), bool), "consent": np.zeros(n, bool),
+        "stance": np.zeros((n, b)), "dgap": np.zeros((n, m)), "dred": np.zeros((n, m), bool),
+        "dconsent": np.zeros(n, bool), "dstance": np.zeros((n, b)),
+        "sovereignty": np.zeros((n, m)),
     }  # fmt: skip
     for r, i in enumerate(range(chunk.start, chunk.stop)):
-        model = make_model(sc, run_seed(job.seed, i), protocol=job.protocol)
+        model = make_model(sc, run_seed(job.seed, i), protocol=job.protocol, record_path=False)
         result = model.run()
         decisive = result.text or (result.drafts[0].text if result.drafts else result.draft)
         dtext = _indices(sc, decisive)
         ftext = np.where(real >= 0, real, dtext)
-        a = model.assess(np.vstack([ftext, dtext]))
-        eff, red = model.utilities(np.vstack([ftext, dtext]))
-        gap = eff[sc.members] - model.member_sq[:, None]
+        both = np.vstack([ftext, dtext])
+        a = model.assess(both)
+        v = model.vote_context(a.eff, both)
+        red = a.red
         out["outcome"][r] = OUTCOME_CLASSES.index(outcome_class(result.outcome))
         out["rounds"][r] = result.rounds
         out["text"][r] = dtext
         out["tabled"][r] = bool(result.drafts)
         out["p_yes"][r], out["p_no"][r] = a.p_yes[:, 0], a.p_no[:, 0]
-        out["gap"][r], out["dgap"][r] = gap[:, 0], gap[:, 1]
+        out["gap"][r], out["dgap"][r] = v["gap"][:, 0], v["gap"][:, 1]
         out["red"][r], out["dred"][r] = red[sc.members, 0], red[sc.members, 1]
+        out["consent"][r], out["dconsent"][r] = v["consent"]
+        out["stance"][r], out["dstance"][r] = v["stance"][:, 0], v["stance"][:, 1]
+        out["sovereignty"][r] = model.member_sovereignty
     buf = io.BytesIO()
     np.savez(buf, **out)
     return chunk, {chunk.parts[-1]: buf.getvalue()}
@@ -422,7 +429,8 @@ class BacktestDesign:
     ) -> dict[str, Any]:
         per_case = [self.arrays(parts, tasks, c) for c in range(len(self.case_paths))]
         if self.cfg.features:
-            keep = ("outcome", "tabled", "gap", "red", "dgap", "dred")
+            keep = ("outcome", "tabled", "gap", "red", "dgap", "dred", "consent", "dconsent",
+                    "stance", "dstance", "sovereignty")  # fmt: skip
             flat = {f"c{c}.{k}": a[k] for c, a in enumerate(per_case) for k in keep}
             tmp = out / ".tmp-features.npz"
             with writing(out / "features.npz", RESUME_HINT):
@@ -479,8 +487,12 @@ def prepare(cfg: BacktestConfig) -> BacktestDesign:
     sets = tuple(parse_set(s) for s in cfg.sets)
     cases, scenarios = [], []
     for f in files:
-        data, source = load_data(f)
-        sc = Scenario.from_data(data, source, dict(sets))
+        loaded = overlay.load(f)
+        data, source = loaded.data, loaded.source
+        try:
+            sc = Scenario.from_data(data, source, dict(sets), kept=loaded.kept)
+        except ScenarioError as exc:
+            raise overlay.validated(loaded, exc) from None
         obs = sc.spec.observed
         assert obs is not None
         real = tuple(int(x) for x in _indices_partial(sc, {c: str(v) for c, v in obs.text.items()}))

@@ -29,6 +29,6 @@ def simulated_votes(scenario: Scenario, runs: int, seed: int = 1) -> np.ndarray:
     ids = [scenario.actor_ids[m] for m in scenario.members]
     out = np.full((runs, len(ids)), ABSTAIN)
     for r in range(runs):  # each run is a separate seeded negotiation
-        votes = run(scenario, seed=run_seed(seed, r)).votes
+        votes = run(scenario, seed=run_seed(seed, r), record_path=False).votes
         out[r] = [VOTE_NAMES.index(votes[a]) if a in votes else ABSTAIN for a in ids]
     return out

@@ -53,7 +53,7 @@ from sim.analysis.indices import (
     ranking,
     swings,
 )
-from sim.errors import OptionError, OutputError, StabsimError, writing
+from sim.errors import OptionError, OutputError, ScenarioError, StabsimError, writing
 from sim.experiments.runner import (
     MAX_RUNS,
     RESUME_HINT,
@@ -67,9 +67,9 @@ from sim.experiments.runner import (
     write_json,
 )
 from sim.model.simulate import make_model
+from sim.scenario import overlay
 from sim.scenario.compiled import Entry, Scenario
 from sim.scenario.distributions import Dist
-from sim.scenario.loader import load_data
 from sim.scenario.overrides import check_ids, parse_set
 from sim.scenario.schema import protocol_name
 
@@ -286,7 +286,9 @@ def run_point(
     adopted = vetoed = viable = troops = 0.0
     chosen = dict.fromkeys(options, 0.0)
     for r in range(replicates):
-        res = make_model(sc, run_seed(job.seed, r), protocol=job.protocol, fixed=fixed).run()
+        res = make_model(
+            sc, run_seed(job.seed, r), protocol=job.protocol, fixed=fixed, record_path=False
+        ).run()
         adopted += res.outcome == "adopted"
         vetoed += res.outcome == "vetoed"
         viable += bool(res.viable)
@@ -382,6 +384,7 @@ class SensitivityDesign:
                 "file": str(path.resolve()),
                 "sha256": self.identity["scenario_sha256"],
                 "text": path.read_text(encoding="utf-8"),
+                **(self.scenario.loaded.record() if self.scenario.loaded else {}),
             },
             "seed": self.cfg.seed,
             "runs": self.runs,
@@ -483,11 +486,16 @@ def prepare(cfg: SensitivityConfig) -> SensitivityDesign:
     check_seed(cfg.seed)
     if cfg.protocol is not None:
         protocol_name(cfg.protocol)
-    data, source = load_data(cfg.scenario)
+    loaded = overlay.load(cfg.scenario)
+    data, source = loaded.data, loaded.source
     sets = dict(parse_set(s) for s in cfg.sets)
     for path in sets:
         check_ids(data, path, source)
-    sc = Scenario.from_data(data, source, sets)  # validates --set
+    try:
+        sc = Scenario.from_data(data, source, sets, kept=loaded.kept)  # validates --set
+    except ScenarioError as exc:
+        raise overlay.validated(loaded, exc) from None
+    sc.loaded = loaded
     data = sc.data
     params, skipped = resolve(cfg.params, numeric_parameters(sc))
     if clash := sorted({p.path for p in params} & set(sets)):
@@ -526,7 +534,7 @@ def prepare(cfg: SensitivityConfig) -> SensitivityDesign:
     key = hashlib.sha256(blob.encode()).hexdigest()[:16]
     job = Job(data, source, cfg.protocol, cfg.seed, tuple(p.path for p in params), cfg.clause, key)
     identity = {
-        "scenario_sha256": hashlib.sha256(Path(cfg.scenario).read_bytes()).hexdigest(),
+        "scenario_sha256": loaded.sha256(),
         "seed": cfg.seed,
         "set": sets,
         "params": [[p.path, p.low, p.high] for p in params],

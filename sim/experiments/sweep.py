@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 
 from sim.analysis.folders import labels_of
 from sim.analysis.summary import Layout, SummaryBuilder, coalition_key, text_key
-from sim.errors import OptionError, OutputError, writing
+from sim.errors import OptionError, OutputError, ScenarioError, writing
 from sim.experiments.runner import (
     MAX_RUNS,
     MAX_TASKS,
@@ -48,8 +48,8 @@ from sim.experiments.runner import (
 )
 from sim.model.result import RunResult
 from sim.model.simulate import make_model
+from sim.scenario import overlay
 from sim.scenario.compiled import Scenario
-from sim.scenario.loader import load_data
 from sim.scenario.overrides import (
     MAX_GRID_POINTS,
     GridAxis,
@@ -165,9 +165,10 @@ def runs_schema(layout: Layout, plan: Plan) -> pa.Schema:
     """The columns of ``runs.parquet``, in order (docs/sweeps.md documents each)."""
     s, i32, i64, f64, b = pa.string(), pa.int32(), pa.int64(), pa.float64(), pa.bool_()
     cols = [("run", i64), ("seed", i64), ("point", i32)]
-    cols += [(f"grid.{a.path}", f64) for a in plan.axes]
+    cols += [(f"grid.{a.path}", s if a.categorical else f64) for a in plan.axes]
     cols += [(f"param.{p}", s if t == "string" else f64) for p, t in plan.params]
     cols += [("outcome", s), ("vetoed_by", s), ("adopted_by", s), ("rounds", i32), ("text", s)]
+    cols += [("why", s), ("why_actor", s), ("why_clause", s), ("why_option", s)]
     cols += [(f"text.{c}", s) for c in layout.clauses]
     cols += [("votes_yes", i32), ("votes_abstain", i32), ("votes_no", i32)]
     cols += [(f"vote.{m}", s) for m in layout.members]
@@ -223,6 +224,11 @@ class RunColumns:
         c["vetoed_by"].append("+".join(r.vetoed_by))
         c["adopted_by"].append(r.adopted_draft_by)
         c["rounds"].append(r.rounds)
+        why = r.why
+        c["why"].append(why.get("kind"))
+        c["why_actor"].append(why.get("actor"))
+        c["why_clause"].append(why.get("clause"))
+        c["why_option"].append(why.get("option"))
         text = r.text
         c["text"].append(text_key(text) if text else None)
         for cid, col in self.clauses:
@@ -285,7 +291,7 @@ def run_chunk(plan: Plan, chunk: Chunk) -> tuple[Chunk, dict[str, bytes]]:
     pcols: dict[str, list] = {n: [] for n in pschema.names} if pschema else {}
     for i in range(chunk.start, chunk.stop):
         seed = run_seed(plan.seed, i)
-        result = make_model(sc, seed, protocol=plan.protocol).run()
+        result = make_model(sc, seed, protocol=plan.protocol, record_path=plan.paths).run()
         rows.add(i, seed, result)
         if pschema:
             for rec in result.path:
@@ -430,6 +436,7 @@ class SweepDesign:
                 "file": str(self.scenario_file.resolve()),
                 "sha256": self.identity["scenario_sha256"],
                 "text": self.scenario_file.read_text(encoding="utf-8"),
+                **(first.loaded.record() if first.loaded else {}),  # a what-if's bases, changes
             },
             "seed": plan.seed,
             "runs_per_point": plan.runs,
@@ -483,16 +490,17 @@ def prepare(cfg: SweepConfig) -> SweepDesign:
     check_seed(cfg.seed)
     if cfg.protocol is not None:
         protocol_name(cfg.protocol)
-    if len(cfg.vary) > 2:
-        raise OptionError("vary", f"at most two axes, got {len(cfg.vary)}")
     sets = dict(parse_set(s) for s in cfg.sets)
     axes = tuple(parse_vary(v) for v in cfg.vary)
     paths = [a.path for a in axes]
-    if len(set(paths)) != len(paths):
-        raise OptionError("vary", f"the two axes name the same path {paths[0]}")
-    points = math.prod(len(a.values) for a in axes)
-    if points > MAX_GRID_POINTS:
-        raise OptionError("vary", f"at most {MAX_GRID_POINTS:,} grid points; use fewer STEPS")
+    if twice := sorted({p for p in paths if paths.count(p) > 1}):
+        raise OptionError("vary", f"two axes name the same path {twice[0]}")
+    if (points := math.prod(len(a.values) for a in axes)) > MAX_GRID_POINTS:
+        raise OptionError(
+            "vary",
+            f"at most {MAX_GRID_POINTS:,} grid points; these {len(axes)} axes make {points:,} "
+            "(use fewer values or axes)",
+        )
     if cfg.runs * points > MAX_RUNS:
         raise OptionError(
             "runs", f"expected at most {MAX_RUNS:,} runs in all ({cfg.runs:,} runs at each of "
@@ -504,13 +512,20 @@ def prepare(cfg: SweepConfig) -> SweepDesign:
                           f"chunks), got {cfg.chunk_size:,}")  # fmt: skip
     if both := sorted(set(paths) & set(sets)):
         raise OptionError("set", f"--set and --vary both name {both[0]}; give it one or the other")
-    data, source = load_data(cfg.scenario)
+    loaded = overlay.load(cfg.scenario)
+    data, source = loaded.data, loaded.source
     for path in sets:
         check_ids(data, path, source)
-    scenario = Scenario.from_data(data, source, sets)
+    try:
+        scenario = Scenario.from_data(data, source, sets, kept=loaded.kept)
+    except ScenarioError as exc:
+        raise overlay.validated(loaded, exc) from None
+    scenario.loaded = loaded
     plan, points = make_plan(scenario, axes, cfg.protocol, cfg.seed, cfg.runs, cfg.paths)
+    for point in points:
+        point.loaded = loaded
     identity = {
-        "scenario_sha256": hashlib.sha256(Path(cfg.scenario).read_bytes()).hexdigest(),
+        "scenario_sha256": loaded.sha256(),
         "seed": cfg.seed,
         "runs": cfg.runs,
         "set": sets,

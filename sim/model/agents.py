@@ -50,6 +50,11 @@ class StateActor(mesa.Agent):
         return clause.id, clause.options[d[1]]
 
     @property
+    def amendment(self) -> dict[str, str] | None:
+        """The changes this actor tabled as its amendment in the last round ({clause: option})."""
+        return dict(self.model.amendments).get(self.index)
+
+    @property
     def vote(self) -> str | None:
         k = self.model.final_votes[self.index]
         return vote_name(k) if k >= 0 else None
@@ -101,3 +106,46 @@ def soften(
     current = option_util[:, clauses, draft]
     new_util[:, clauses, draft] = np.where(unordered, current + f * (1.0 - current), current)
     return new_pos, new_util
+
+
+def amendments(
+    gain: np.ndarray,  # (A, S) utility gain of each single-clause change of the draft
+    change_clause: np.ndarray,  # (S,) clause each change touches
+    pair_index: np.ndarray,  # (S, S) index of the text combining two changes (-1: same clause)
+    active: np.ndarray,  # (A,) bool: actors pressing for changes
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each active actor tables an amendment: its two best changes on different clauses
+    together (a pair text index, offset by S) when the second also gains it something, else
+    its best single change; -1 when nothing gains it.
+
+    Returns (candidate index into [singles, pairs] or -1, the amendment's gain by the actor's
+    own reckoning of each change, summed)."""
+    first = gain.argmax(axis=1)  # ties: the earlier change
+    rows = np.arange(len(gain))
+    g1 = gain[rows, first]
+    # the best change on another clause than the first (ties: the earlier change)
+    other = change_clause[None, :] != change_clause[first][:, None]
+    second = np.where(other, gain, -np.inf).argmax(axis=1)
+    has_second = other.any(axis=1)
+    g2 = np.where(has_second, gain[rows, second], 0.0)
+    pair = np.where(has_second & (g2 > 1e-9), pair_index[first, second], -1)
+    pick = np.where(pair >= 0, len(change_clause) + pair, first)
+    total = g1 + np.where(pair >= 0, g2, 0.0)
+    ok = active & (g1 > 1e-9)
+    return np.where(ok, pick, -1), np.where(ok, total, 0.0)
+
+
+def caucus_choice(
+    gain: np.ndarray,  # (A, S)
+    weight: np.ndarray,  # (A,) how hard each actor presses
+    groups: np.ndarray,  # (G, A) bool: caucus membership over actors
+    active: np.ndarray,  # (A,) bool
+) -> np.ndarray:
+    """(G,) the change each caucus presses together: the one with the largest summed
+    weighted gain of its pressing members (-1 when none gains them)."""
+    if not len(groups):
+        return np.zeros(0, dtype=int)
+    w = (groups & active[None, :]) * weight[None, :]  # (G, A)
+    total = w @ np.maximum(gain, 0.0)  # (G, S)
+    best = total.argmax(axis=1)
+    return np.where(total[np.arange(len(groups)), best] > 1e-12, best, -1)

@@ -9,15 +9,18 @@ the default is the penholder procedure (docs/model.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import mesa
 import numpy as np
 
 from sim.model import coalition as co
+from sim.model import context as ctx
+from sim.model import reasons as rs
 from sim.model import utility as ut
 from sim.model import voting as vt
 from sim.model.agents import StateActor
+from sim.model.neighbourhood import Facts, near_utility
 from sim.model.result import Contribution, DraftVote, RoundRecord, RunResult
 from sim.model.search import best_text
 from sim.scenario.compiled import Params, Scenario
@@ -32,6 +35,7 @@ class Assessment:
     p_yes: np.ndarray  # (M, n)
     p_no: np.ndarray  # (M, n)
     p_adopt: np.ndarray  # (n,)
+    p_reach: np.ndarray | None = None  # (n,) P(enough yes votes), when asked for
 
 
 @dataclass
@@ -87,6 +91,7 @@ class NegotiationModel(mesa.Model):
         *,
         seed: int | None = None,
         stdlib_seed: int | None = None,
+        record_path: bool = True,
     ):
         # Mesa seeds its stdlib generator (unused by the rules) from the run's generator;
         # make_model draws that seed before the parameters, so a run's stream is: that seed,
@@ -104,6 +109,7 @@ class NegotiationModel(mesa.Model):
         self.members = scenario.members
         self.veto = scenario.veto
         self.mixing = ut.tie_matrix(p.ties)
+        self.clause_weights = ut.clause_weights(p.salience)  # salience never softens
         # Off the Council an actor presses through the ties Council members have to it.
         self.channel = np.where(
             scenario.on_council, 1.0, np.minimum(1.0, p.ties[self.members].sum(axis=0))
@@ -119,19 +125,36 @@ class NegotiationModel(mesa.Model):
         )
         self.member_noise = p.noise[m]
         self.member_sq = p.status_quo[m]
+        # What surrounds the vote (sim.model.context): only computed when the scenario has it.
+        self.host_red = scenario.red[scenario.host] if scenario.host >= 0 else None
+        self.member_sovereignty = p.sovereignty[m]
+        self.cohesion = np.where(np.isnan(scenario.group_cohesion), float(p.caucus_cohesion),
+                                 scenario.group_cohesion)  # fmt: skip
+        self.has_context = bool(
+            len(scenario.body_stance)
+            or (len(scenario.groups) and self.cohesion.any())
+            or (self.host_red is not None and self.member_sovereignty.any()
+                and float(p.sovereignty_weight) > 0)
+        )  # fmt: skip
         willing = (p.willingness + p.solidarity)[scenario.contrib] > 0
         self.contrib_troops = np.where(willing, self.delivered_if_in[scenario.contrib], 0.0)
         self.protocol = protocol
         self._actors: list[StateActor] | None = None
+        self.actor_index = np.arange(A)
+        self.presses = self.channel > 0  # who can press for changes at all
+        self.no_votes = np.zeros((len(self.members), 0))  # a view's votes, not yet computed
 
         # State the protocol and the agents read and write.
         self.intention = np.full(A, -1)
         self.demand: list[tuple[int, int] | None] = [None] * A
+        self.amendments: list[tuple[int, dict[str, str]]] = []  # (actor, text) this round
+        self.reference: np.ndarray | None = None  # what members weigh a draft against (M,)
         self.final_votes = np.full(A, -1)
         self.committed = np.zeros(A, dtype=bool)
         self.status = "negotiating"
         self.tabled: list[Tabled] = []
         self.path: list[RoundRecord] = []
+        self.record_path = record_path  # False: rounds are played but not written down
         self.refresh_tables()
         self.tables_stale = False  # set when positions soften
         opening = opening_draft(scenario, self.eff_table)
@@ -166,7 +189,7 @@ class NegotiationModel(mesa.Model):
         loss = ut.clause_loss(
             self.ideal_pos, self.space.positions, self.option_util, self.scenario.unordered
         )
-        self.own_table = ut.utility_table(loss, self.params.salience)
+        self.own_table = ut.weighted_table(loss, self.clause_weights)
         self.eff_table = ut.mix(self.own_table, self.mixing)
 
     def utilities(self, texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -174,21 +197,95 @@ class NegotiationModel(mesa.Model):
         sc = self.scenario
         red = np.zeros((len(sc.actor_ids), len(texts)), dtype=bool)
         if len(sc.red_rows):  # only actors with red lines can cross one
-            red[sc.red_rows] = ut.crosses_red_line(sc.red[sc.red_rows], texts)
+            red[sc.red_rows] = ut.crosses_red_line(sc.red_lines, texts)
         return ut.text_utility(self.eff_table, texts), red
 
-    def assess(self, texts: np.ndarray) -> Assessment:
-        """Utilities, members' P(yes) and P(no), and the chance of adoption of each text."""
-        eff, red = self.utilities(texts)
-        gap = eff[self.members] - self.member_sq[:, None]
-        p_yes, p_no = vt.vote_probabilities(
-            gap, self.member_noise, self.member_lower, red[self.members]
+    def vote_context(self, eff: np.ndarray, texts: np.ndarray) -> dict[str, np.ndarray]:
+        """What members' votes on texts depend on besides the vote parameters: their gaps
+        (M, n) over the status quo (or the draft they backed), the host's consent (n,) and the
+        regional bodies' stances (B, n)."""
+        reference = self.member_sq if self.reference is None else self.reference
+        sc = self.scenario
+        return {
+            "gap": eff[self.members] - reference[:, None],
+            "consent": ctx.consents(self.host_red, texts),
+            "stance": ctx.stances(sc.body_stance, sc.body_rejects, texts),
+        }
+
+    def member_gaps(self, eff: np.ndarray, texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Members' utility gaps (M, n) on texts, and their no thresholds ((M,) or (M, n)),
+        with the host's consent, the regional bodies and the caucuses."""
+        if not self.has_context:
+            return self.gaps_given(eff, None, None)
+        sc = self.scenario
+        return self.gaps_given(eff, ctx.consents(self.host_red, texts),
+                               ctx.stances(sc.body_stance, sc.body_rejects, texts))  # fmt: skip
+
+    def gaps_given(self, eff: np.ndarray, consent: np.ndarray | None,
+                   stance: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """:meth:`member_gaps` with the texts' consent and stances already in hand."""
+        reference = self.member_sq if self.reference is None else self.reference
+        gap = eff[self.members] - reference[:, None]
+        if not self.has_context:
+            return gap, self.member_lower
+        sc, p = self.scenario, self.params
+        gap, dcost = ctx.member_view(gap, consent, stance, sc.body_members,
+                                     self.member_sovereignty, sc.groups, self.cohesion,
+                                     float(p.region_weight), float(p.sovereignty_weight))  # fmt: skip
+        return gap, self.member_lower[:, None] - dcost[None, :]
+
+    def near_view(self, f: Facts, table: np.ndarray | None = None) -> Assessment:
+        """Every actor's utility of a draft's neighbourhood (from the draft's and each change's
+        difference; ``table``: the tie-weighted utility table to use, by default the actors'
+        present one) and the red lines crossed; vote probabilities come with
+        :meth:`near_votes`, only for the texts that need them."""
+        eff = near_utility(self.eff_table if table is None else table, f)
+        return Assessment(eff, f.red, self.no_votes, self.no_votes, self.no_votes[0])
+
+    def near_votes(self, a: Assessment, f: Facts, rows: np.ndarray,
+                   gaps: tuple[np.ndarray, np.ndarray] | None = None) -> Assessment:  # fmt: skip
+        """``a`` narrowed to the texts ``rows``, with members' vote probabilities and the chances
+        of adoption and of enough yes votes. ``gaps``: :meth:`gaps_given` of all of ``a``'s
+        texts, when in hand (used without context, where each text's gap is its own)."""
+        eff, red = a.eff[:, rows], f.red[:, rows]
+        if gaps is not None and not self.has_context:
+            gap, lower = gaps[0][:, rows], gaps[1]
+        else:
+            gap, lower = self.gaps_given(eff, f.consent[rows], f.stance[:, rows])
+        p_yes, p_no = vt.vote_probabilities(gap, self.member_noise, lower, f.member_red[:, rows])
+        if self.scenario.absent_members:
+            p_yes, p_no = (
+                p_yes * self.scenario.present[:, None],
+                p_no * self.scenario.present[:, None],
+            )
+        p_adopt, p_reach = vt.outcome_probabilities(
+            p_yes, p_no, self.veto, self.scenario.votes_needed
         )
+        return Assessment(eff, red, p_yes, p_no, p_adopt, p_reach)
+
+    def prospect_near(self, f: Facts, rows: np.ndarray) -> np.ndarray:
+        """:meth:`prospect` of texts ``rows`` of a draft's neighbourhood, none without the host's
+        consent."""
+        troops, required = self.contrib_troops, self.required
+        joint = co.force_prospect(f.can_join[:, rows], f.can_lead[:, rows], troops, required)
+        return joint * f.consent[rows]
+
+    def assess(self, texts: np.ndarray, reach: bool = False) -> Assessment:
+        """Utilities, members' P(yes) and P(no), and the chance of adoption of each text (with
+        ``reach``, also the chance it gets the yes votes it needs, vetoed or not)."""
+        eff, red = self.utilities(texts)
+        gap, lower = self.member_gaps(eff, texts)
+        p_yes, p_no = vt.vote_probabilities(gap, self.member_noise, lower, red[self.members])
         if self.scenario.absent_members:  # an absent member casts no vote: neither yes nor no
             p_yes, p_no = (
                 p_yes * self.scenario.present[:, None],
                 p_no * self.scenario.present[:, None],
             )
+        if reach:
+            p_adopt, p_reach = vt.outcome_probabilities(
+                p_yes, p_no, self.veto, self.scenario.votes_needed
+            )
+            return Assessment(eff, red, p_yes, p_no, p_adopt, p_reach)
         p_adopt = vt.adoption_probability(p_yes, p_no, self.veto, self.scenario.votes_needed)
         return Assessment(eff, red, p_yes, p_no, p_adopt)
 
@@ -222,20 +319,23 @@ class NegotiationModel(mesa.Model):
     def record_round(
         self, text: np.ndarray, p_adopt: float, intention: np.ndarray, changed: bool,
         demands: list[tuple[int, int, int, float]],
+        amendments: list[tuple[int, dict[str, str]]] = (),  # type: ignore[assignment]
     ) -> None:  # fmt: skip
         """Append the round just played: the revised draft, its chance of adoption, the
         members' intentions on it, and the demands (actor, clause, option, weight) behind it."""
-        members = intention[self.members]
-        clauses = self.space.clauses
+        if not self.record_path:
+            return
+        members = intention[self.members].tolist()
+        clauses, ids = self.space.clauses, self.scenario.actor_ids
         self.path.append(
             RoundRecord(
                 round=self.steps,
                 text=self.space.describe(text),
                 p_adopt=round(p_adopt, 6),
-                intentions={n: int((members == k).sum()) for k, n in enumerate(vt.VOTE_NAMES)},
+                intentions={n: members.count(k) for k, n in enumerate(vt.VOTE_NAMES)},
                 demands=[
                     {
-                        "actor": self.scenario.actor_ids[a],
+                        "actor": ids[a],
                         "clause": clauses[c].id,
                         "option": clauses[c].options[o],
                         "weight": round(w, 6),
@@ -243,6 +343,7 @@ class NegotiationModel(mesa.Model):
                     for a, c, o, w in demands
                 ],
                 changed=changed,
+                amendments=[{"actor": ids[a], "changes": t} for a, t in amendments],
             )
         )
 
@@ -258,13 +359,16 @@ class NegotiationModel(mesa.Model):
     def rival_draft(self, j: int, main: np.ndarray) -> Tabled | None:
         """The rival text a permanent member ``j`` tables against the draft ``main``, if any:
         the text that maximises its chance-weighted gain over the status quo, never crossing
-        its red lines; tabled when that gain is positive and the chance of adoption at least
-        the withdrawal threshold."""
+        its red lines or a coherence rule; tabled when that gain is positive and the chance of
+        adoption at least the withdrawal threshold."""
         p, sq = self.params, self.params.status_quo[j]
+
+        sc = self.scenario
 
         def objective(texts: np.ndarray) -> np.ndarray:
             a = self.assess(texts)
-            return np.where(a.red[j], -np.inf, a.p_adopt * (a.eff[j] - sq))
+            bad = a.red[j] | ~ctx.coherent(sc.rule_when, sc.rule_require, texts)
+            return np.where(bad, -np.inf, a.p_adopt * (a.eff[j] - sq))
 
         starts = [main, ut.ideal_text(self.eff_table[j], self.space.option_mask)]
         text, score = best_text(objective, self.space, starts, self.scenario.enumerate_limit)
@@ -280,21 +384,25 @@ class NegotiationModel(mesa.Model):
         sc, ids = self.scenario, self.scenario.actor_ids
         votes = vt.cast_votes(d.p_yes, d.p_no, self.rng.random(len(self.members)), sc.present)
         self.final_votes[self.members] = votes
+        cast, members = votes.tolist(), sc.member_ids
+        enough = cast.count(vt.YES) >= sc.votes_needed
+        vetoes = [m for m, v, veto in zip(members, cast, self.veto.tolist(), strict=True)
+                  if veto and v == vt.NO]  # fmt: skip
         return DraftVote(
             by=ids[d.by],
             text=self.space.describe(d.text),
-            adopted=vt.is_adopted(votes, self.veto, sc.votes_needed),
-            vetoed_by=[ids[m] for m in self.members[self.veto & (votes == vt.NO)]]
-            if vt.is_vetoed(votes, self.veto, sc.votes_needed)
-            else [],
+            adopted=enough and not vetoes,  # vt.is_adopted
+            vetoed_by=vetoes if enough else [],  # vt.is_vetoed
             tally=vt.tally(votes),
-            votes={ids[m]: vt.vote_name(v) for m, v in zip(self.members, votes, strict=True)},
+            votes={m: vt.vote_name(v) for m, v in zip(members, cast, strict=True)},
             p_adopt=round(d.p_adopt, 6),
         )
 
     def vote(self) -> list[DraftVote]:
         """Vote on the tabled draft; if it is not adopted, each permanent member that prefers
-        no resolution to it may table a rival draft, voted in turn until one is adopted."""
+        no resolution to it may table a rival draft, voted in turn until one is adopted (under
+        a protocol whose drafts compete, members that backed the first weigh a rival against
+        it)."""
         if not self.tabled:
             return []
         main = self.tabled[0]
@@ -302,6 +410,13 @@ class NegotiationModel(mesa.Model):
         if results[0].adopted or not self.scenario.rival_drafts:
             return results
         eff, _ = self.utilities(main.text[None, :])
+        if getattr(self.protocol, "competing_drafts", False):
+            # Drafts compete: a member that voted for the first weighs a rival against it, not
+            # against no resolution (backing the rival would give up the text it supported).
+            backed = results[0].votes
+            yes = np.array([backed.get(self.scenario.actor_ids[m]) == "yes" for m in self.members])
+            self.reference = np.where(yes, np.maximum(self.member_sq, eff[self.members, 0]),
+                                      self.member_sq)  # fmt: skip
         for j in self.members[self.veto]:
             if j == main.by or eff[j, 0] >= self.params.status_quo[j]:
                 continue
@@ -311,16 +426,14 @@ class NegotiationModel(mesa.Model):
                 results.append(self.cast(rival))
                 if results[-1].adopted:
                     break
+        self.reference = None
         return results
 
     def host_consents(self, text: np.ndarray | None) -> bool:
         """The host lets the force in unless the adopted text crosses one of its red lines."""
-        host = self.scenario.host
-        if host < 0 or text is None:
+        if self.host_red is None or text is None:
             return True
-        return not bool(
-            ut.crosses_red_line(self.scenario.red[host : host + 1], text[None, :])[0, 0]
-        )
+        return not self.host_red[np.arange(len(text)), text].any()
 
     def kept_out(self, consent: bool) -> np.ndarray:
         """(A,) contributors the host keeps out: those it refuses, or all without its consent."""
@@ -376,6 +489,7 @@ class NegotiationModel(mesa.Model):
         willing = p.willingness + p.solidarity > 0
         willing_but_refused = sc.is_contributor & self.kept_out(consent) & willing
         total = int(delivered[committed].sum())
+        why = self.why(drafts, outcome, adopted, adopted_text)
         return RunResult(
             scenario=sc.name,
             seed=self.seed,
@@ -407,4 +521,70 @@ class NegotiationModel(mesa.Model):
             coalition_stable=coal.stable,
             path=self.path,
             params=dict(p.sampled),
+            why=why,
         )
+
+    def why(self, drafts: list[DraftVote], outcome: str, adopted: DraftVote | None,
+            adopted_text: np.ndarray | None) -> dict[str, Any]:  # fmt: skip
+        """Why the run ended as it did (:mod:`sim.model.reasons`)."""
+        sc, ids, clauses = self.scenario, self.scenario.actor_ids, self.space.clauses
+        members, name = sc.member_ids, sc.name_of
+
+        def words(text: np.ndarray, c: int) -> tuple[str, str, str]:
+            """The clause id, the option (id, then as words) and the clause's label."""
+            k = int(text[c])
+            return (
+                clauses[c].id,
+                f"{clauses[c].options[k]}|{clauses[c].words(k)}",
+                clauses[c].label.lower(),
+            )
+
+        if adopted is not None and adopted_text is not None:
+            tally = "-".join(str(adopted.tally.get(k, 0)) for k in ("yes", "no", "abstain"))
+            changed = np.flatnonzero(adopted_text != self.opening)
+            if not len(changed) or adopted.by != ids[sc.penholder]:
+                return rs.adopted(
+                    tally, adopted.by, ids[sc.penholder], None, None, None, None, name
+                )
+            back = np.repeat(adopted_text[None, :], len(changed), axis=0)
+            back[np.arange(len(changed)), changed] = self.opening[changed]
+            a = self.assess(np.vstack([adopted_text[None, :], back]))
+            lost = a.p_adopt[0] - a.p_adopt[1:]  # what undoing each change would cost
+            k = int(np.argmax(lost))
+            if lost[k] <= 1e-6:
+                return rs.adopted(
+                    tally, adopted.by, ids[sc.penholder], None, None, None, None, name
+                )
+            moved = np.abs(a.p_yes[:, 0] - a.p_yes[:, 1 + k]) + np.abs(
+                a.p_no[:, 0] - a.p_no[:, 1 + k]
+            )
+            cid, option, label = words(adopted_text, int(changed[k]))
+            return rs.adopted(tally, adopted.by, ids[sc.penholder], cid, option,
+                              members[int(np.argmax(moved))], label, name)  # fmt: skip
+        if drafts:
+            first, text = drafts[0], self.tabled[0]
+            if outcome == "vetoed":
+                j = ids.index(first.vetoed_by[0])
+                crossed = np.flatnonzero(sc.red[j, np.arange(len(clauses)), text.text])
+                if len(crossed):
+                    c, red = int(crossed[0]), True
+                else:
+                    loss = -self.own_table[j, np.arange(len(clauses)), text.text]
+                    c, red = int(np.argmax(loss)), False
+                cid, option, label = words(text.text, c)
+                record = text.p_adopt < float(self.params.withdraw_threshold)
+                return rs.vetoed(ids[j], cid, option, label, red, record, name)
+            not_yes = [
+                k for k, m in enumerate(members) if first.votes.get(m) not in ("yes", "absent")
+            ]
+            k = max(not_yes, key=lambda k: text.p_yes[k]) if not_yes else 0
+            return rs.failed(first.tally.get("yes", 0), sc.votes_needed, members[k],
+                             first.votes.get(members[k], "abstain"), float(text.p_yes[k]), name)  # fmt: skip
+        a = self.assess(self.draft[None, :])
+        for k, m in enumerate(self.members):
+            crossed = np.flatnonzero(sc.red[m, np.arange(len(clauses)), self.draft])
+            if len(crossed):
+                cid, option, label = words(self.draft, int(crossed[0]))
+                return rs.not_voted(self.status, members[k], cid, option, label, name)
+        k = int(np.argmin(a.p_yes[:, 0]))
+        return rs.not_voted(self.status, members[k], None, None, None, name)

@@ -38,6 +38,7 @@ class RoundRecord:
     intentions: dict[str, int]  # yes / abstain / no among members
     demands: list[dict[str, Any]]  # actor, clause, option, weight
     changed: bool
+    amendments: list[dict[str, Any]] = field(default_factory=list)  # actor, changes
 
 
 @dataclass
@@ -67,6 +68,7 @@ class RunResult:
     coalition_stable: bool
     path: list[RoundRecord]
     params: dict[str, Any] = field(default_factory=dict)  # drawn parameters, by path
+    why: dict[str, Any] = field(default_factory=dict)  # kind, actor, clause, option, text
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

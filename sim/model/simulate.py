@@ -21,14 +21,17 @@ def make_model(
     *,
     protocol: str | None = None,
     fixed: Mapping[str, Any] | None = None,
+    record_path: bool = True,
 ) -> NegotiationModel:
     """The model of run ``seed``: parameters drawn from ``default_rng(seed)`` (then ``fixed``,
-    by catalogue path, set in place), and the same generator for the votes."""
+    by catalogue path, set in place), and the same generator for the votes. Without
+    ``record_path`` the rounds are played the same but not written down (sweeps that keep
+    no paths)."""
     rng = np.random.default_rng(seed)
     stdlib_seed = int(rng.integers(np.iinfo(np.int32).max))  # Mesa's, drawn first (see model)
     params = scenario.draw(rng, fixed)
     return NegotiationModel(scenario, params, rng, make_protocol(protocol or scenario.protocol),
-                            seed=seed, stdlib_seed=stdlib_seed)  # fmt: skip
+                            seed=seed, stdlib_seed=stdlib_seed, record_path=record_path)  # fmt: skip
 
 
 def run(
@@ -36,6 +39,7 @@ def run(
     seed: int | None = None,
     protocol: str | None = None,
     fixed: Mapping[str, Any] | None = None,
+    record_path: bool = True,
 ) -> RunResult:
     """Run one seeded negotiation of a scenario to its end."""
-    return make_model(scenario, seed, protocol=protocol, fixed=fixed).run()
+    return make_model(scenario, seed, protocol=protocol, fixed=fixed, record_path=record_path).run()

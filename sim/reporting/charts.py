@@ -41,7 +41,7 @@ SweepResults = SweepFolder
 
 def grid_label(grid: dict[str, float]) -> str:
     """A grid point as ``path = value, path = value``."""
-    return ", ".join(f"{k} = {v:.3g}" for k, v in grid.items())
+    return ", ".join(f"{k} = {style.value(v)}" for k, v in grid.items())
 
 
 def subtitle(res: SweepResults, point: int | None = 0) -> str:
@@ -679,7 +679,10 @@ def grid(res: SweepResults, point: int | None = None, size: Sequence[float] = st
             ax = fig.add_subplot()
             style.style_axes(ax)
             ax.grid(axis="y", color="#E6E6E6", lw=0.8)
-            x = np.array([p["grid"][axes_[0]["path"]] for p in pts], dtype=float)
+            vals = [p["grid"][axes_[0]["path"]] for p in pts]
+            labels = [style.value(v) for v in vals]
+            categorical = any(isinstance(v, str) for v in vals)  # options: evenly spaced
+            x = np.arange(len(vals), dtype=float) if categorical else np.array(vals, dtype=float)
             for key, ss in series.items():
                 p = np.array([100 * (s["p"] or 0) for s in ss])
                 lo = np.array([100 * s["low"] for s in ss])
@@ -697,10 +700,12 @@ def grid(res: SweepResults, point: int | None = None, size: Sequence[float] = st
             _percent_axis(ax, "y", limit=104)
             span = x.max() - x.min() or 1.0
             ax.set_xlim(x.min() - 0.04 * span, x.max() + 0.3 * span)
-            ax.set_xticks(x, [f"{v:.3g}" for v in x])
+            ax.set_xticks(x, labels)
             ax.spines["bottom"].set_bounds(x.min(), x.max())
             ax.set_xlabel(axes_[0]["path"])
             ax.set_ylabel("share of runs")
+        elif len(axes_) > 2:
+            _ranked_points(fig, res, axes_, series, names)
         else:
             xs, ys = axes_[0]["values"], axes_[1]["values"]
             panels = fig.subplots(1, 2)
@@ -713,8 +718,8 @@ def grid(res: SweepResults, point: int | None = None, size: Sequence[float] = st
                         ax.text(j, i, f"{pct(s['p'])}\n({100 * s['low']:.0f}–{100 * s['high']:.0f})",
                                 ha="center", va="center", fontsize=7.5,
                                 color="white" if z[i, j] < 55 else style.INK)  # fmt: skip
-                ax.set_xticks(range(len(xs)), [f"{v:.3g}" for v in xs])
-                ax.set_yticks(range(len(ys)), [f"{v:.3g}" for v in ys])
+                ax.set_xticks(range(len(xs)), [style.value(v) for v in xs])
+                ax.set_yticks(range(len(ys)), [style.value(v) for v in ys])
                 ax.set_xlabel(axes_[0]["path"])
                 ax.set_ylabel(axes_[1]["path"])
                 ax.set_title(f"P({names[key].lower()})", loc="left", fontsize=10)
@@ -724,6 +729,38 @@ def grid(res: SweepResults, point: int | None = None, size: Sequence[float] = st
             cb.set_ticks([0, 25, 50, 75, 100], labels=["0%", "25%", "50%", "75%", "100%"])
             cb.outline.set_visible(False)
     return fig
+
+
+GRID_SHOWN = 24  # grid points a chart of three or more axes labels (the extremes)
+
+
+def _ranked_points(fig: Figure, res: SweepResults, axes_: list[dict], series: dict,
+                   names: dict[str, str]) -> None:  # fmt: skip
+    """Three or more axes: every point's chances as dots with 95% whiskers, ranked by the
+    chance of adoption; beyond GRID_SHOWN points only the highest and lowest are shown."""
+    n = len(series["adopted"])
+    order = sorted(range(n), key=lambda i: (-(series["adopted"][i]["p"] or 0), i))
+    if n > GRID_SHOWN:
+        order = order[: GRID_SHOWN // 2] + order[-GRID_SHOWN // 2 :]
+    pts = res.summary["points"]
+    ax = fig.add_subplot()
+    style.style_axes(ax)
+    y = np.arange(len(order))[::-1]
+    for k, (key, ss) in enumerate(series.items()):
+        p = np.array([100 * (ss[i]["p"] or 0) for i in order])
+        lo = np.array([100 * ss[i]["low"] for i in order])
+        hi = np.array([100 * ss[i]["high"] for i in order])
+        c = style.SERIES[key]
+        ax.errorbar(p, y + (0.15 - 0.3 * k), xerr=[p - lo, hi - p], ls="none", color=c,
+                    marker=style.SERIES_MARKERS[key], ms=5, capsize=2,
+                    mfc="white" if key == "viable" else c, label=names[key])  # fmt: skip
+    labels = [", ".join(style.value(pts[i]["grid"][a["path"]]) for a in axes_) for i in order]
+    ax.set_yticks(y, labels, fontsize=7)
+    _percent_axis(ax, "x", limit=104)
+    shown = f" (the {GRID_SHOWN // 2} highest and lowest of {n})" if n > GRID_SHOWN else ""
+    ax.set_xlabel("share of runs")
+    ax.set_ylabel("grid point: " + ", ".join(a["path"] for a in axes_) + shown, fontsize=8)
+    ax.legend(loc="lower right", frameon=False, fontsize=9)
 
 
 # --- registry and saving --------------------------------------------------------------------------

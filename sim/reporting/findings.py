@@ -27,6 +27,7 @@ from sim.analysis.discover import describe_target
 from sim.analysis.folders import SweepFolder
 from sim.model.result import OUTCOMES
 from sim.reporting import charts, style
+from sim.reporting.tables import reason_phrase
 
 OUTPUTS = {"adopted": "adoption", "viable": "a viable force"}
 WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
@@ -75,7 +76,7 @@ def fmt(value: Any, kind: str) -> str:
     if kind == "level":
         return f"{100 * value:.0f}%"
     if kind == "grid":
-        return f"{value:.3g}"
+        return style.value(value)
     if kind == "val":
         return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
     if kind == "idx":
@@ -140,6 +141,21 @@ def sweep_findings(res: SweepFolder, point: int = 0) -> list[Finding]:
             if vetoers:
                 f.w(")")
     out.append(f.w(".").done())
+
+    # why it is not adopted, outcome by outcome
+    cl = {c.id: c for c in res.clauses}
+
+    def words(cid: str, option: str) -> str:
+        return cl[cid].option(option) if cid in cl else option
+
+    for o in OUTCOMES[1:]:
+        top = (pt.get("why") or {}).get(o) or []
+        if not pt["outcomes"][o]["count"] or not top:
+            continue
+        phrase = reason_phrase(top[0], res.names, words)
+        f = Writer(s).w(f"{style.OUTCOME_LABELS[o]} runs ({o}: ").v(f"{at}/outcomes/{o}/p", "pct")
+        f.w(f"): most often {phrase}, in ").v(f"{at}/why/{o}/0/p", "pct").w(" of them.")
+        out.append(f.done())
 
     # the text
     if pt["texts"]:

@@ -37,6 +37,8 @@ def summary(result: RunResult, scenario: Scenario) -> str:
         f"Outcome: {OUTCOME_WORDS[r.outcome]} after {r.rounds} round{'s' * (r.rounds != 1)}"
         f" ({_tally_line(r, sc.votes_needed)})",
     ]
+    if r.why:
+        lines.append(f"Why: {r.why['text']}.")
     if r.adopted_draft_by and r.adopted_draft_by != sc.actor_ids[sc.penholder]:
         lines.append(f"The adopted text is the rival draft of {names[r.adopted_draft_by]}.")
     for d in r.drafts[1:]:

@@ -3,6 +3,8 @@ summary, a comparison, a discovery, a sensitivity analysis) and returns the text
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from typing import Any
 
 from sim.analysis.discover import describe_target, sentence
@@ -26,19 +28,54 @@ def num(x: float | None) -> str:
     return "-" if x is None else f"{x:,.0f}"
 
 
-def table(headers: list[str], rows: list[list[str]], left: int = 1) -> str:
-    """A plain table: the first ``left`` columns left-aligned, the rest right-aligned."""
+def width() -> int:
+    """The terminal's width: ``COLUMNS`` if set, else the terminal's; unlimited when printing
+    to a file or pipe without ``COLUMNS``."""
+    return shutil.get_terminal_size(fallback=(10**6, 24)).columns
+
+
+def table(
+    headers: list[str], rows: list[list[str]], left: int = 1, limit: int | None = None
+) -> str:
+    """A plain table: the first ``left`` columns left-aligned, the rest right-aligned. When it
+    is wider than ``limit`` (default: the terminal's width), the widest left-aligned column is
+    wrapped onto continuation lines (never narrower than 12 characters)."""
+    limit = width() if limit is None else limit
     widths = [
         max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
     ]
+    over = 2 + sum(widths) + 2 * (len(widths) - 1) - limit
+    if over > 0 and left > 0:
+        k = max(range(left), key=lambda i: widths[i])
+        widths[k] = max(12, widths[k] - over, len(headers[k]))
+        wrapped = []
+        for r in rows:
+            parts = textwrap.wrap(r[k], widths[k], break_on_hyphens=False) or [""]
+            wrapped.append([*r[:k], parts[0], *r[k + 1 :]])
+            wrapped += [["" if i != k else part for i in range(len(r))] for part in parts[1:]]
+        rows = wrapped
     fmt = "  ".join(f"{{:<{w}}}" if i < left else f"{{:>{w}}}" for i, w in enumerate(widths))
     lines = [fmt.format(*headers), fmt.format(*("-" * w for w in widths))]
     lines += [fmt.format(*r) for r in rows]
     return "\n".join("  " + line.rstrip() for line in lines)
 
 
+def fit(text: str, limit: int | None = None) -> str:
+    """Lines longer than the terminal wrapped, continuation lines indented under their start."""
+    limit = width() if limit is None else limit
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= limit:
+            out.append(line)
+            continue
+        indent = " " * (len(line) - len(line.lstrip()))
+        out.append(textwrap.fill(line.strip(), limit, initial_indent=indent,
+                                 subsequent_indent=indent + "  ", break_on_hyphens=False))  # fmt: skip
+    return "\n".join(out)
+
+
 def grid_label(grid: dict[str, float]) -> str:
-    return ", ".join(f"{k}={v:g}" for k, v in grid.items())
+    return ", ".join(f"{k}={v if isinstance(v, str) else format(v, 'g')}" for k, v in grid.items())
 
 
 def summary_point(pt: dict[str, Any]) -> str:
@@ -53,6 +90,11 @@ def summary_point(pt: dict[str, Any]) -> str:
         for a, s in pt["veto_cast_by"].items()
     ]
     out += ["", "Outcome", table(["", "p", "95% CI", "runs"], rows)]
+    rows = [[o if i == 0 else "", reason_phrase(r), pct(r), ci(r)]
+            for o, reasons in (pt.get("why") or {}).items() for i, r in enumerate(reasons)]  # fmt: skip
+    if rows:
+        out += ["", "Why (share of the runs with that outcome)",
+                table(["outcome", "reason", "p", "95% CI"], rows, left=2)]  # fmt: skip
     adopted = pt["outcomes"]["adopted"]["count"]
     rows = []
     for cid, options in pt["clauses"].items():
@@ -108,6 +150,29 @@ def summary_point(pt: dict[str, Any]) -> str:
         f"p95 {num(t['p95'])}; mean rounds {pt['rounds_mean'] or 0:.2f}",
     ]
     return "\n".join(out)
+
+
+REASONS = {
+    "as_opened": "adopted as opened",
+    "concession": "a concession on {clause} ({option}) won {actor}",
+    "rival": "{actor}'s rival draft",
+    "red_line": "{actor}'s red line on {clause} ({option})",
+    "dislike": "{actor} prefers no resolution ({clause}: {option})",
+    "on_record": "tabled to put {actor}'s veto on record ({clause}: {option})",
+    "short_of_votes": "too few yes votes; {actor}'s vote decided",
+    "deadline": "deadline passed; {actor} least likely to vote yes",
+    "no_prospect": "no text had a chance; {actor} least likely to vote yes",
+}
+
+
+def reason_phrase(r: dict[str, Any], names: dict[str, str] | None = None,
+                  words: Any = None) -> str:  # fmt: skip
+    """A counted reason in a few words (``names``: actor names; ``words(clause, option)``:
+    option words; ids where not given)."""
+    actor = (names or {}).get(r.get("actor") or "", r.get("actor") or "")
+    option = words(r["clause"], r["option"]) if words and r.get("clause") else r.get("option")
+    return REASONS.get(r["kind"], r["kind"]).format(actor=actor, clause=r.get("clause"),
+                                                    option=option)  # fmt: skip
 
 
 def summary_table(summary: dict[str, Any], point: int | None = None) -> str:
@@ -194,6 +259,15 @@ def discover_text(result: dict[str, Any]) -> str:
         )
     for i, r in enumerate(result["rules"], 1):
         lines.append(f"{i}. {sentence(r, t)}.")
+    prim = result.get("prim")
+    if prim is not None:
+        lines.append(f"{prim['method']}, the densest point covering at least "
+                     f"{100 * prim['min_coverage']:.0f}% of such runs:")  # fmt: skip
+        if not prim["boxes"]:
+            lines.append("no box is denser than the base rate")
+        for i, r in enumerate(prim["boxes"], 1):
+            qp = ", ".join(f"{k} {v:.2g}" for k, v in sorted(r.get("qp", {}).items()))
+            lines.append(f"{i}. {sentence(r, t)}; quasi-p: {qp}.")
     return "\n".join(lines)
 
 
@@ -377,3 +451,15 @@ def calibration_table(result: dict[str, Any]) -> str:
             ["per outcome", f"{ins['outcome_log']:.3f}", f"{loco['outcome_log']:.3f}"],
         ]),
     ])  # fmt: skip
+
+
+# --- shipped scenarios ---------------------------------------------------------------------------
+
+
+def scenarios_table(entries: list[Any], root: Any) -> str:
+    """The shipped scenarios: name (what ``stabsim run`` takes), title, what happened."""
+    rows = [[e.name, e.title, e.observed or "-"] for e in entries]
+    return (
+        f"Scenarios shipped with stabsim ({root}); run one by name: stabsim run gaza\n\n"
+        + table(["name", "title", "observed"], rows, left=3)
+    )

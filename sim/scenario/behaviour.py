@@ -16,7 +16,7 @@ import yaml
 CALIBRATED = Path(__file__).with_name("calibrated.yaml")
 NAMES = (
     "vote_noise", "abstain_band", "veto_cost", "elected_no_cost", "region_weight",
-    "sovereignty_weight", "audience_weight", "caucus_cohesion", "firmness",
+    "sovereignty_weight", "audience_weight", "caucus_cohesion", "firmness", "patience",
 )  # fmt: skip
 
 

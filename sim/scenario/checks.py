@@ -60,9 +60,8 @@ class CrossChecks:
             if cl.kind == SCALE:
                 self.add(
                     path,
-                    f"expected a value on the scale {cl.options[0]}..{cl.options[-1]} "
-                    f"in steps of {cl.options[1] if cl.size > 1 else cl.options[0]}, "
-                    f"got {short_repr(opt)}",
+                    f"expected a value on the scale {cl.options[0]}..{cl.options[-1]} in steps "
+                    f"of {_step(cl)}{' ' + cl.unit if cl.unit else ''}, got {short_repr(opt)}",
                 )
             else:
                 self.add(
@@ -219,7 +218,10 @@ class CrossChecks:
             if cl.kind == UNORDERED:
                 self.add(path, "an unordered clause takes utility per option, not an ideal")
             elif cl.kind == SCALE:
-                try:
+                if not isinstance(ideal, dict):  # a fixed ideal is one of the scale's values
+                    self.option(path, cl, ideal)
+                    continue
+                try:  # an uncertain ideal may fall anywhere on the scale
                     check_param(ideal, cl.values[0], cl.values[-1])  # type: ignore[index]
                 except ValueError as exc:
                     self.add(path, str(exc))
@@ -449,3 +451,10 @@ class CrossChecks:
                     f"permanent member: {', '.join(noes) or 'none'}) make it {rule}, "
                     f"got {o.outcome}",
                 )
+
+
+def _step(cl: ClauseDef) -> str:
+    """A scale's step as written (its first two values apart)."""
+    if cl.values is None or len(cl.values) < 2:
+        return "0"
+    return f"{cl.values[1] - cl.values[0]:g}"

@@ -9,15 +9,18 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sim.errors import ScenarioError
+from sim.scenario import overlay
 from sim.scenario.behaviour import behaviour_of
 from sim.scenario.distributions import Dist, Sampler, parse_dist
-from sim.scenario.loader import load_data, validate_data
-from sim.scenario.overrides import apply_override, lookup, parse_value
+from sim.scenario.loader import validate_data
+from sim.scenario.overrides import apply_override, check_ids, lookup, parse_value
 from sim.scenario.schema import (
     Actor,
     Behaviour,
@@ -34,11 +37,11 @@ from sim.scenario.textspace import UNORDERED, ClauseDef, TextSpace, clause_def
 # veto cost become per-actor defaults instead).
 BEHAVIOUR_ARRAYS = (
     "elected_no_cost", "region_weight", "sovereignty_weight", "audience_weight",
-    "caucus_cohesion", "firmness",
+    "caucus_cohesion", "firmness", "patience",
 )  # fmt: skip
 ARRAY_FIELDS = (
     "capability", "status_quo", "flexibility", "noise", "band", "veto_cost",
-    "salience", "ideal_pos", "option_util", "ties",
+    "sovereignty", "audience", "salience", "ideal_pos", "option_util", "ties",
     "max_troops", "delivery", "willingness", "solidarity", "troops_required",
     "tabling_threshold", "withdraw_threshold", "force_weight", "pressure_weight",
     *BEHAVIOUR_ARRAYS,
@@ -58,6 +61,8 @@ class Params:
     noise: np.ndarray  # (A,) logit scale of vote noise
     band: np.ndarray  # (A,) abstention band
     veto_cost: np.ndarray  # (A,)
+    sovereignty: np.ndarray  # (A,) how far the actor follows the host's objection to a text
+    audience: np.ndarray  # (A,) worth of a veto on the record to the actor as drafter
     salience: np.ndarray  # (A, C)
     ideal_pos: np.ndarray  # (A, C) ideal position in [0, 1] (ordered and scale clauses)
     option_util: np.ndarray  # (A, C, K) utility per option in [0, 1] (unordered clauses)
@@ -77,6 +82,7 @@ class Params:
     audience_weight: np.ndarray  # () worth of a veto on the record to a drafter
     caucus_cohesion: np.ndarray  # () how far a caucus member's view moves to its group's
     firmness: np.ndarray  # () exponent of the concession schedule
+    patience: np.ndarray  # () the drafting side's discount on next round's value
     sampled: dict[str, Any] = field(default_factory=dict)  # path -> drawn value
 
 
@@ -122,10 +128,12 @@ class Scenario:
         self.spec = spec
         self.source = source
         self.data = data  # the parsed file, for overrides and manifests
+        self.loaded: overlay.Loaded | None = None  # the file and any chain it extends
         self.space = TextSpace(tuple(clause_def(cid, c) for cid, c in spec.clauses.items()))
         self.actor_ids: tuple[str, ...] = tuple(spec.actors)
         self.index = {a: i for i, a in enumerate(self.actor_ids)}
         self.names = tuple(a.name for a in spec.actors.values())
+        self.name_of = dict(zip(self.actor_ids, self.names, strict=True))  # read only
         c = spec.council
         self.members = np.array([self.index[m] for m in c.members], dtype=np.intp)
         self.veto = np.isin(self.members, [self.index[v] for v in c.veto])
@@ -133,6 +141,7 @@ class Scenario:
         self.absent_members = bool(c.absent)
         self.votes_needed = c.votes_needed
         self.penholder = self.index[c.penholder]
+        self.member_ids = tuple(self.actor_ids[m] for m in self.members)
         self.seat = tuple(
             "permanent" if a in c.veto else "elected" if a in c.members else "none"
             for a in self.actor_ids
@@ -147,15 +156,30 @@ class Scenario:
 
     @classmethod
     def from_file(cls, path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
-        data, source = load_data(path)
-        return cls.from_data(data, source, overrides)
+        """A scenario file (one that ``extends:`` another is laid over its base first)."""
+        loaded = overlay.load(path)
+        try:
+            scenario = cls.from_data(loaded.data, loaded.source, overrides, kept=loaded.kept)
+        except ScenarioError as exc:
+            raise overlay.validated(loaded, exc) from None
+        scenario.loaded = loaded
+        return scenario
 
     @classmethod
     def from_data(
-        cls, data: Any, source: str = "<scenario>", overrides: dict[str, Any] | None = None
-    ) -> Scenario:
-        kept: dict[str, Dist] = {}
+        cls, data: Any, source: str = "<scenario>", overrides: dict[str, Any] | None = None,
+        kept: dict[str, Any] | None = None,
+    ) -> Scenario:  # fmt: skip
+        """A scenario from parsed data, with ``{path: value}`` overrides. ``kept``: distributions
+        (by path, as written) that a what-if file replaced by fixed values; like those an
+        override replaces, they are still drawn, so the other draws stay paired with the base."""
+        kept_draws: dict[str, Dist] = {}
+        for path, spec in (kept or {}).items():
+            with contextlib.suppress(ValueError):
+                kept_draws[path] = parse_dist(spec)
+        kept = kept_draws
         for path, value in (overrides or {}).items():
+            check_ids(data, path, source)  # an override may not invent an actor or clause
             original = lookup(data, path)
             if isinstance(original, dict) and "dist" in original:
                 with contextlib.suppress(ValueError):  # a bad one is reported by validation
@@ -165,7 +189,7 @@ class Scenario:
         spec = validate_data(data, source)
         return cls(spec, source, data, kept)
 
-    @property
+    @cached_property
     def name(self) -> str:
         return Path(self.source).stem
 
@@ -190,7 +214,8 @@ class Scenario:
         A, C, K = len(self.actor_ids), len(space.clauses), space.max_options
         self.base: dict[str, np.ndarray] = {name: np.zeros(()) for name in ARRAY_FIELDS}
         for name in ("capability", "status_quo", "flexibility", "noise", "band", "veto_cost",
-                     "max_troops", "delivery", "willingness", "solidarity"):  # fmt: skip
+                     "sovereignty", "audience", "max_troops", "delivery", "willingness",
+                     "solidarity"):  # fmt: skip
             self.base[name] = np.zeros(A)
         self.base["salience"] = np.zeros((A, C))
         self.base["ideal_pos"] = np.zeros((A, C))
@@ -219,6 +244,8 @@ class Scenario:
                         _given(v.abstain_band, b["abstain_band"]), unit)  # fmt: skip
             self._param(f"{p}.vote.veto_cost", "veto_cost", (i,),
                         _given(v.veto_cost, b["veto_cost"]), unit)  # fmt: skip
+            self._param(f"{p}.sovereignty", "sovereignty", (i,), a.sovereignty, unit)
+            self._param(f"{p}.audience", "audience", (i,), a.audience, unit)
             for cid, s in a.salience.items():
                 self._param(f"{p}.salience.{cid}", "salience", (i, clause_ix[cid]), s, unit)
             for cid, ideal in a.ideal.items():
@@ -297,10 +324,12 @@ class Scenario:
         self.enumerate_limit = n.enumerate_limit
         self.opening_draft = space.parse(n.opening_draft)
         self.unordered = np.array([c.kind == UNORDERED for c in space.clauses])
+        self._compile_context(clause_ix)
         # Constants every run needs: who sits where, who has red lines, who can contribute.
         self.on_council = np.isin(np.arange(A), self.members)
         self.veto_holder = np.isin(np.arange(A), self.members[self.veto])
         self.red_rows = np.flatnonzero(self.red.any(axis=(1, 2)))
+        self.red_lines = self.red[self.red_rows]  # (R, C, K) of the actors with red lines
         self.contrib = np.flatnonzero(self.is_contributor & ~self.refused)
         self.contrib_allowed = self.allowed[self.contrib]
         self.contrib_can_lead = self.may_lead[:, self.contrib] & self.lead_candidate[self.contrib]
@@ -315,6 +344,35 @@ class Scenario:
                 positions.append(i)
                 flat.append(int(np.ravel_multi_index(s.index, self.base[s.array].shape)))
         self._direct = direct
+
+    def _compile_context(self, clause_ix: dict[str, int]) -> None:
+        """Co-penholders, caucus groups, regional bodies and coherence rules as arrays."""
+        spec, space = self.spec, self.space
+        C, K, M = len(space.clauses), space.max_options, len(self.members)
+        member_ix = {int(m): k for k, m in enumerate(self.members)}
+        self.drafters = np.array(
+            [self.penholder, *(self.index[x] for x in spec.council.co_penholders)], dtype=np.intp
+        )
+        groups = list(spec.groups.values())
+        self.groups = np.zeros((len(groups), M), dtype=bool)  # (G, M)
+        for g, grp in enumerate(groups):
+            self.groups[g, [member_ix[self.index[x]] for x in grp.members]] = True
+        self.group_cohesion = np.array(
+            [np.nan if grp.cohesion is None else float(grp.cohesion) for grp in groups]
+        )  # NaN: the scenario-wide caucus_cohesion
+        bodies = list(spec.bodies.values())
+        stance_value = {"request": 1.0, "endorse": 0.5, "neutral": 0.0, "oppose": -1.0}
+        self.body_stance = np.array([stance_value[b.stance] for b in bodies])  # (B,)
+        self.body_members = np.zeros((len(bodies), M), dtype=bool)  # (B, M) Council members
+        self.body_rejects = np.zeros((len(bodies), C, K), dtype=bool)
+        for b, body in enumerate(bodies):
+            for x in body.members:
+                if self.index[x] in member_ix:
+                    self.body_members[b, member_ix[self.index[x]]] = True
+            for cid, opts in body.rejects.items():
+                cl = space.clauses[clause_ix[cid]]
+                self.body_rejects[b, clause_ix[cid], [cl.index_of(o) for o in opts]] = True
+        self.rule_when, self.rule_require = _compile_rules(spec.rules, space, clause_ix)
 
     # --- per run ------------------------------------------------------------------------
 
@@ -340,6 +398,34 @@ class Scenario:
             slot = self.slots[i]
             arrays[slot.array][slot.index] = slot.convert(values[i])
         return Params(**arrays, sampled=dict(zip(self._paths, values, strict=True)))
+
+
+def _compile_rules(rules: list[Any], space: TextSpace,
+                   clause_ix: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(R, C, K) options that trigger each rule (all True on clauses it does not name) and the
+    options it then allows (likewise)."""
+    C, K = len(space.clauses), space.max_options
+    when = np.ones((len(rules), C, K), dtype=bool)
+    require = np.ones((len(rules), C, K), dtype=bool)
+    for r, rule in enumerate(rules):
+        for cid, value in rule.when.items():
+            c, cl = clause_ix[cid], space.clauses[clause_ix[cid]]
+            when[r, c] = False
+            when[
+                r, c, [cl.index_of(v) for v in (value if isinstance(value, list) else [value])]
+            ] = True
+        for cid, need in rule.require.items():
+            c, cl = clause_ix[cid], space.clauses[clause_ix[cid]]
+            require[r, c] = False
+            if isinstance(need, dict):
+                lo = cl.index_of(need["at_least"]) if "at_least" in need else 0
+                hi = cl.index_of(need["at_most"]) if "at_most" in need else cl.size - 1
+                require[r, c, lo : hi + 1] = True
+            else:
+                require[
+                    r, c, [cl.index_of(v) for v in (need if isinstance(need, list) else [need])]
+                ] = True
+    return when, require
 
 
 def _given(own: Any, default: Any) -> Any:

@@ -4,7 +4,8 @@ Supported (YAML ``{dist: ...}``):
 
 - ``triangular``: ``low``, ``mode``, ``high``
 - ``uniform``: ``low``, ``high``
-- ``normal``: ``mean``, ``sd``, optional ``clip: [low, high]``
+- ``normal``: ``mean``, ``sd``, optional ``clip: [low, high]``: the normal truncated to
+  ``[low, high]`` (draws are never piled on the bounds)
 - ``beta``: ``a``, ``b``, optional ``low``/``high`` (default 0 and 1) to rescale
 - ``choice``: ``values`` and optional ``p`` (probabilities, default equal)
 
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.special import ndtr
+from scipy.stats import truncnorm
 
 DIST_FIELDS: dict[str, tuple[set[str], set[str]]] = {
     # kind: (required fields, optional fields)
@@ -165,6 +168,20 @@ def parse_dist(spec: dict) -> Dist:
     return Dist(kind, (tuple(values), probs), support)
 
 
+def truncated(x: np.ndarray, mean: np.ndarray, sd: np.ndarray, lo: np.ndarray,
+              hi: np.ndarray) -> np.ndarray:  # fmt: skip
+    """Normal draws ``x`` carried to the normal truncated to ``[lo, hi]`` at the same quantile
+    (the truncated inverse CDF of the draw's own CDF value), so each parameter still takes one
+    normal draw from the stream; an unbounded parameter keeps its draw."""
+    bounded = np.isfinite(lo) | np.isfinite(hi)
+    if not bounded.any():
+        return x
+    a, b = (lo - mean) / sd, (hi - mean) / sd
+    u = ndtr((x - mean) / sd)
+    inside = truncnorm.ppf(u, a, b, loc=mean, scale=sd)
+    return np.where(bounded, np.clip(inside, lo, hi), x)
+
+
 class Sampler:
     """Draws one value from each of a fixed list of distributions, one vectorised call per
     distribution kind, in a fixed order: a generator in a given state always gives the same
@@ -204,7 +221,7 @@ class Sampler:
                 vals = rng.uniform(*cols).tolist()
             elif kind == "normal":
                 mean, sd, lo, hi = cols
-                vals = np.clip(rng.normal(mean, sd), lo, hi).tolist()
+                vals = truncated(rng.normal(mean, sd), mean, sd, lo, hi).tolist()
             elif kind == "beta":
                 a, b, lo, hi = cols
                 vals = (lo + (hi - lo) * rng.beta(a, b)).tolist()

@@ -1,4 +1,5 @@
-"""Overrides of a scenario file: ``--set PATH=VALUE`` and ``--vary PATH=START:STOP:STEPS``.
+"""Overrides of a scenario file: ``--set PATH=VALUE`` and ``--vary PATH=START:STOP:STEPS`` (or
+``--vary PATH=A,B,C``, listed values or option names).
 
 A path is dotted (``actors.FRA.salience.leadership``); a value is read as a scenario file's
 values are, by the same guarded loader (``0.2`` and ``1e7`` are numbers, ``[A, B]`` a list;
@@ -24,10 +25,15 @@ MAX_GRID_POINTS = 10_000
 
 @dataclass(frozen=True)
 class GridAxis:
-    """One ``--vary`` axis: a dotted path and the values it takes."""
+    """One ``--vary`` axis: a dotted path and the values it takes (numbers, or names)."""
 
     path: str
     values: tuple[Any, ...]
+
+    @property
+    def categorical(self) -> bool:
+        """Its values are names (options), not numbers."""
+        return any(isinstance(v, str) for v in self.values)
 
 
 def parse_set(text: str) -> tuple[str, str]:
@@ -39,13 +45,17 @@ def parse_set(text: str) -> tuple[str, str]:
 
 
 def parse_vary(text: str) -> GridAxis:
-    """``PATH=START:STOP:STEPS`` -> STEPS evenly spaced values from START to STOP inclusive."""
+    """``PATH=START:STOP:STEPS`` -> STEPS evenly spaced values from START to STOP inclusive;
+    ``PATH=A,B,C`` -> those values as listed (numbers, or option names: categorical)."""
     path, sep, spec = text.partition("=")
+    if "," in spec:
+        return _listed(text, path, sep, spec)
     parts = spec.split(":")
     bad = OptionError(
         "vary",
         f"{text}: expected PATH=START:STOP:STEPS with numbers START and STOP "
-        "and a whole STEPS from 2 to 1000, e.g. actors.FRA.salience.leadership=0.1:0.9:5",
+        "and a whole STEPS from 2 to 1000, e.g. actors.FRA.salience.leadership=0.1:0.9:5, "
+        "or PATH=A,B,... (values or option names), e.g. actors.IDN.ideal.mandate=endorses,authorizes",
     )
     if not sep or not path.strip() or len(parts) != 3:
         raise bad
@@ -57,6 +67,29 @@ def parse_vary(text: str) -> GridAxis:
         raise bad
     values = tuple(float(f"{v:.12g}") for v in np.linspace(start, stop, steps))
     return GridAxis(path.strip(), values)
+
+
+def _listed(text: str, path: str, sep: str, spec: str) -> GridAxis:
+    """A listed axis: numbers if every value is one (kept as floats), else names as written."""
+    items = [v.strip() for v in spec.split(",")]
+    if not sep or not path.strip() or not all(items) or not 2 <= len(items) <= 1000:
+        raise OptionError(
+            "vary",
+            f"{text}: expected PATH=A,B,... with 2 to 1000 values, none empty, "
+            "e.g. actors.IDN.ideal.mandate=endorses,authorizes",
+        )
+    if len(set(items)) != len(items):
+        raise OptionError("vary", f"{text}: a value is listed twice")
+    numbers = []
+    for v in items:
+        try:
+            x = float(v)
+        except ValueError:
+            return GridAxis(path.strip(), tuple(items))
+        if not np.isfinite(x):
+            raise OptionError("vary", f"{text}: expected finite numbers, got {v}")
+        numbers.append(x)
+    return GridAxis(path.strip(), tuple(numbers))
 
 
 def check_ids(data: Any, path: str, source: str) -> None:

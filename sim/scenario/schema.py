@@ -20,7 +20,7 @@ from sim.scenario.distributions import Dist, finite, parse_dist, short_repr
 
 # The negotiation protocols a scenario (or an option) may name; sim.model.protocols has one
 # class for each (a test holds the two together).
-PROTOCOLS = ("penholder", "compromise", "expected-utility")
+PROTOCOLS = ("penholder", "penholder-v1", "compromise", "expected-utility")
 
 
 def protocol_name(name: str) -> str:
@@ -196,9 +196,10 @@ class Behaviour(Strict):
     elected_no_cost: Unit | None = None  # type: ignore[valid-type]
     region_weight: Unit | None = None  # type: ignore[valid-type]
     sovereignty_weight: Unit | None = None  # type: ignore[valid-type]
-    audience_weight: Unit | None = None  # type: ignore[valid-type]
+    audience_weight: Param(0.0, 5.0) | None = None  # type: ignore[valid-type]
     caucus_cohesion: Unit | None = None  # type: ignore[valid-type]
     firmness: Param(0.05, 20.0) | None = None  # type: ignore[valid-type]
+    patience: Unit | None = None  # type: ignore[valid-type]
 
 
 class Group(Strict):

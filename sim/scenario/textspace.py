@@ -105,6 +105,19 @@ def clause_def(cid: str, c: Clause) -> ClauseDef:
 
 
 @dataclass(frozen=True)
+class Neighbourhood:
+    """Texts near a draft: ``singles`` (S, C) change one clause (``clause``, ``option``);
+    ``pairs`` (P, C) change two; ``pair_index[s, t]`` is the pair of singles s and t (-1 when
+    they touch the same clause)."""
+
+    singles: np.ndarray
+    clause: np.ndarray
+    option: np.ndarray
+    pairs: np.ndarray
+    pair_index: np.ndarray
+
+
+@dataclass(frozen=True)
 class TextSpace:
     """All texts: the product of the clauses' options."""
 
@@ -198,8 +211,50 @@ class TextSpace:
         texts[np.arange(len(clause)), clause] = option
         return texts, clause, option
 
+    def neighbourhood(self, text: np.ndarray, max_pairs: int = 4000) -> Neighbourhood:
+        """The texts one or two clauses away from ``text``: every single change, and every pair
+        of single changes on different clauses (a trade: give on one clause, take on another),
+        unless there are more than ``max_pairs`` of them (then no pairs). Remembered per text
+        (drafts recur across runs, openings above all)."""
+        key = text.tobytes()
+        hit = self._neighbourhoods.get(key)
+        if hit is not None:
+            return hit
+        near = self._neighbourhood(text, max_pairs)
+        for arr in (near.singles, near.clause, near.option, near.pairs, near.pair_index):
+            arr.flags.writeable = False  # shared between callers
+        if len(self._neighbourhoods) < ENUMERATION_CACHE:
+            self._neighbourhoods[key] = near
+        return near
+
+    @cached_property
+    def _neighbourhoods(self) -> dict[bytes, Neighbourhood]:
+        return {}
+
+    def _neighbourhood(self, text: np.ndarray, max_pairs: int) -> Neighbourhood:
+        singles, clause, option = self.single_changes(text)
+        s = len(singles)
+        i, j = np.triu_indices(s, k=1)
+        keep = clause[i] != clause[j]
+        i, j = i[keep], j[keep]
+        pair_index = np.full((s, s), -1)
+        if len(i) > max_pairs:
+            return Neighbourhood(singles, clause, option, singles[:0], pair_index)
+        pairs = singles[i].copy()
+        pairs[np.arange(len(i)), clause[j]] = option[j]
+        pair_index[i, j] = pair_index[j, i] = np.arange(len(i))
+        return Neighbourhood(singles, clause, option, pairs, pair_index)
+
     def describe(self, text: np.ndarray) -> dict[str, str]:
-        return {c.id: c.options[int(k)] for c, k in zip(self.clauses, text, strict=True)}
+        """{clause id: option id} of a text."""
+        return {
+            c: names[k]
+            for (c, names), k in zip(self._names, np.asarray(text).tolist(), strict=True)
+        }
+
+    @cached_property
+    def _names(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return tuple((c.id, c.options) for c in self.clauses)
 
     def parse(self, choices: dict[str, str | float]) -> dict[int, int]:
         """Map {clause id: option} to {clause index: option index}; KeyError names the bad one."""

@@ -14,10 +14,12 @@ from sim.model.model import NegotiationProtocol
 from sim.model.protocols.compromise import CompromiseProtocol
 from sim.model.protocols.expected_utility import ExpectedUtilityProtocol
 from sim.model.protocols.penholder import PenholderProtocol
+from sim.model.protocols.penholder_v1 import PenholderV1Protocol
 from sim.scenario.schema import protocol_name
 
 REGISTRY: dict[str, type] = {
     PenholderProtocol.name: PenholderProtocol,
+    PenholderV1Protocol.name: PenholderV1Protocol,
     CompromiseProtocol.name: CompromiseProtocol,
     ExpectedUtilityProtocol.name: ExpectedUtilityProtocol,
 }
