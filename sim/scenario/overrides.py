@@ -93,9 +93,13 @@ def _listed(text: str, path: str, sep: str, spec: str) -> GridAxis:
 
 
 def check_ids(data: Any, path: str, source: str) -> None:
-    """An override under ``actors.X`` or ``clauses.X`` must name an existing X."""
+    """An override inside ``actors.X`` or ``clauses.X`` must name an existing X.
+
+    Setting a whole entry (``actors.X`` itself) may add one; a field of an unknown
+    entry is a typo.
+    """
     parts = path.split(".")
-    if len(parts) >= 2 and parts[0] in ("actors", "clauses") and isinstance(data, dict):
+    if len(parts) >= 3 and parts[0] in ("actors", "clauses") and isinstance(data, dict):
         known = data.get(parts[0]) or {}
         if isinstance(known, dict) and parts[1] not in known:
             kind = parts[0][:-1]
