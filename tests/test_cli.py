@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from sim.cli import main
 from tests.conftest import BUNDLED, SCENARIOS
@@ -68,16 +69,16 @@ def test_show_text_prints_a_draft_resolution(capsys: pytest.CaptureFixture) -> N
 def test_gaza_text_puts_chapter_vii_in_the_preamble(
     capsys: pytest.CaptureFixture, tmp_path: Path
 ) -> None:
-    text = (SCENARIOS / "gaza_isf_2025.yaml").read_text()
+    """The penholder wants Chapter VII and will not draft without it (a red line on 'silent'),
+    so the printed text (adopted or the last draft) invokes it: in the preamble, before the
+    operative paragraphs, never among them."""
+    data = yaml.safe_load((SCENARIOS / "gaza_isf_2025.yaml").read_text())
+    data["actors"]["USA"]["ideal"]["chapter_vii"] = "chapter_vii"
+    data["actors"]["USA"]["red_lines"]["chapter_vii"] = ["silent"]
     forced = tmp_path / "g.yaml"
-    forced.write_text(
-        text.replace(
-            "chapter_vii: silent           # [A] shares",
-            "chapter_vii: chapter_vii      # [A] shares",
-        )
-    )
-    main(["run", str(forced), "--show-text", "--seed", "1"])
+    forced.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    assert main(["run", str(forced), "--show-text", "--seed", "1"]) == 0
     out = capsys.readouterr().out
-    if "Acting under Chapter VII" in out:
-        body = out[out.index("The Security Council,") :]
-        assert body.index("Acting under Chapter VII") < body.index("1. ")
+    body = out[out.index("The Security Council,") :]
+    assert body.count("Acting under Chapter VII") == 1
+    assert body.index("Acting under Chapter VII") < body.index("\n1. ")
