@@ -11,13 +11,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
 
 from sim.cli import main
 from sim.experiments import sweep as sw
-from sim.experiments.runner import Report
+from sim.experiments.runner import Interrupted, Report
 from sim.model.simulate import make_model
 from sim.scenario.compiled import Scenario
 from tests import runs
@@ -247,6 +248,94 @@ def test_ctrl_c_says_how_to_resume_and_resume_completes(
     monkeypatch.setattr(sw, "run_chunk", real)
     assert main([*argv, "--resume"]) == 0
     assert table(Path(out)).equals(table(reference))
+
+
+def test_resume_runs_only_the_chunks_whose_parts_are_missing(
+    scenario_file, reference, tmp_path, monkeypatch
+):
+    """Interrupted after three of six chunks, with one saved chunk's part lost since: resuming
+    runs exactly the lost chunk and the three never run, and the table is the same."""
+    real, ran, interrupt = sw.run_chunk, [], [True]
+
+    def spy(plan, chunk):
+        ran.append(chunk.index)
+        if interrupt[0] and len(ran) == 4:
+            raise KeyboardInterrupt
+        return real(plan, chunk)
+
+    monkeypatch.setattr(sw, "run_chunk", spy)
+    out = tmp_path / "r"
+    kw = {"runs": 300, "seed": 7, "chunk_size": 50, "workers": 1}
+    with pytest.raises(Interrupted):
+        do_sweep(scenario_file, out, **kw)
+    parts = sorted(p.name for p in (out / "parts").glob("runs-*.arrow"))
+    assert parts == [f"runs-p0000-c{i:06d}.arrow" for i in range(3)]
+    (out / "parts" / parts[1]).unlink()  # chunk 1's part is lost
+    ran.clear()
+    interrupt[0] = False
+    do_sweep(scenario_file, out, resume=True, **kw)
+    assert ran == [1, 3, 4, 5]
+    assert table(out).equals(table(reference))
+
+
+class _TornFile:
+    """A file whose first write puts half the bytes on disk, then fails (a full disk)."""
+
+    def __init__(self, f):
+        self.f = f
+
+    def write(self, data):
+        data = bytes(data)
+        self.f.write(data[: len(data) // 2])
+        self.f.flush()
+        raise OSError(28, "No space left on device")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+
+def test_a_part_torn_mid_write_never_appears_under_its_final_name(
+    scenario_file, reference, tmp_path, monkeypatch
+):
+    """The disk fills while the third chunk's part is written: the sweep fails, but no part
+    file holds half a chunk under its final name (which would mark the chunk done), so the
+    folder resumes to the same table."""
+    import builtins
+    import io
+
+    out = tmp_path / "t"
+    real_open, writes = io.open, []
+
+    def tearing_open(file, mode="r", *args, **kwargs):
+        f = real_open(file, mode, *args, **kwargs)
+        path = Path(str(file))
+        if "w" in mode and path.parent == out / "parts" and "runs-" in path.name:
+            writes.append(path.name)
+            if len(writes) == 3:
+                return _TornFile(f)
+        return f
+
+    monkeypatch.setattr(io, "open", tearing_open)
+    monkeypatch.setattr(builtins, "open", tearing_open)
+    kw = {"runs": 300, "seed": 7, "chunk_size": 50, "workers": 1}
+    with pytest.raises(OSError, match="No space left"):
+        do_sweep(scenario_file, out, **kw)
+    monkeypatch.undo()
+    assert len(writes) == 3
+    finals = sorted((out / "parts").glob("runs-*.arrow"))
+    assert [p.name for p in finals] == [f"runs-p0000-c{i:06d}.arrow" for i in range(2)]
+    for p in finals:  # each part under its final name is whole
+        with pa.ipc.open_stream(pa.memory_map(str(p))) as reader:
+            assert reader.read_all().num_rows == 50
+    do_sweep(scenario_file, out, resume=True, **kw)
+    assert table(out).equals(table(reference))
+    assert not (out / "parts").exists()
 
 
 # --- the output folder --------------------------------------------------------------------------------
