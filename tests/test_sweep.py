@@ -102,17 +102,48 @@ def test_two_workers_and_other_chunks_give_the_identical_table(scenario_file, re
     assert s1 == s2
 
 
-def test_dask_local_cluster_gives_the_identical_table(scenario_file, reference, tmp_path):
+def _sweep_argv(scenario_file, out: Path, *extra: str) -> list[str]:
+    return ["sweep", str(scenario_file), "--runs", "300", "--seed", "7", "--chunk-size", "30",
+            "--out", str(out), *extra]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_dask_local_gives_the_table_of_one_worker(scenario_file, reference, tmp_path, capsys):
+    """``--dask-local 2`` for real: the command starts a local Dask cluster of two worker
+    processes, runs the chunks there and closes it; the table is one worker's, run for run."""
+    pytest.importorskip("dask.distributed")
+    out = tmp_path / "d"
+    assert main(_sweep_argv(scenario_file, out, "--dask-local", "2")) == 0
+    assert "Dask (a local Dask cluster of 2 processes)" in capsys.readouterr().err
+    assert table(out).equals(table(reference))
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+
+
+@pytest.mark.slow
+def test_scheduler_runs_on_an_existing_dask_cluster(scenario_file, reference, tmp_path, capsys):
+    """``--scheduler ADDRESS``: the command connects to a cluster it did not start (here one
+    started by the test, its workers threads of this process), runs there, and leaves it up."""
     distributed = pytest.importorskip("dask.distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        backend = sw.Backend(client.get_executor(pure=False), 2, "dask")
-        runs.sweep(scenario_file, tmp_path / "d", backend, runs=300, seed=7, chunk_size=30)
-    assert table(tmp_path / "d").equals(table(reference))
+    out = tmp_path / "s"
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  protocol="tcp://", dashboard_address=None) as cluster:  # fmt: skip
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://")
+        assert main(_sweep_argv(scenario_file, out, "--scheduler", address)) == 0
+        with distributed.Client(address) as client:  # still up after the sweep
+            assert sum(client.nthreads().values()) == 2
+    assert f"Dask ({address})" in capsys.readouterr().err
+    assert table(out).equals(table(reference))
+
+
+@pytest.mark.slow  # the connection times out after 10 s
+def test_an_unreachable_scheduler_is_one_line_and_leaves_no_folder(scenario_file, tmp_path, capsys):
+    out = tmp_path / "u"
+    argv = _sweep_argv(scenario_file, out, "--scheduler", "tcp://127.0.0.1:9", "--quiet")
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "cannot reach the Dask scheduler tcp://127.0.0.1:9" in err and "\n" not in err
+    assert not out.exists()
 
 
 def test_missing_dask_says_how_to_install(scenario_file, tmp_path, monkeypatch, capsys):
@@ -137,6 +168,7 @@ def test_missing_dask_says_how_to_install(scenario_file, tmp_path, monkeypatch, 
 # --- interruption and resume -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_kill_9_then_resume_gives_the_identical_table(scenario_file, tmp_path):
     out = tmp_path / "killed"
     args = [
