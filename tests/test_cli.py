@@ -82,3 +82,45 @@ def test_gaza_text_puts_chapter_vii_in_the_preamble(
     body = out[out.index("The Security Council,") :]
     assert body.count("Acting under Chapter VII") == 1
     assert body.index("Acting under Chapter VII") < body.index("\n1. ")
+
+
+def _boom(*args, **kwargs):
+    raise RuntimeError("boom")
+
+
+def test_an_internal_error_is_one_line_and_exit_3(monkeypatch, capsys) -> None:
+    """A bug (not a user's mistake) surfaces as one line naming it, exit status 3."""
+    import sim.model.simulate
+
+    monkeypatch.delenv("STABSIM_DEBUG", raising=False)
+    monkeypatch.setattr(sim.model.simulate, "run", _boom)
+    assert main(["run", str(SCENARIOS / "minimal.yaml")]) == 3
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "stabsim: internal error: RuntimeError: boom (set STABSIM_DEBUG=1 for details)\n"
+    )
+    assert captured.out == ""
+
+
+def test_stabsim_debug_shows_the_traceback() -> None:
+    """With STABSIM_DEBUG=1 the error propagates, traceback and all (here in a fresh process,
+    where Python prints it)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sim.model.simulate as s\n"
+        "def boom(*a, **k): raise RuntimeError('boom')\n"
+        "s.run = boom\n"
+        "from sim.cli import main\n"
+        f"sys.exit(main(['run', {str(SCENARIOS / 'minimal.yaml')!r}]))\n"
+    )
+    root = SCENARIOS.parent
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root)}
+    quiet = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert quiet.returncode == 3 and len(quiet.stderr.splitlines()) == 1
+    debug = subprocess.run([sys.executable, "-c", code], env={**env, "STABSIM_DEBUG": "1"},
+                           capture_output=True, text=True)  # fmt: skip
+    assert debug.returncode == 1
+    assert debug.stderr.startswith("Traceback (most recent call last):")
+    assert "in cmd_run" in debug.stderr and debug.stderr.endswith("RuntimeError: boom\n")
