@@ -571,3 +571,75 @@ def test_progress_prints_plain_lines_when_not_a_terminal():
     q.update(10)
     q.close()
     assert quiet.getvalue() == ""
+
+
+class _Clock:
+    """A fake ``time`` module for progress: ``monotonic()`` returns what the test set."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_progress_prints_a_line_every_ten_seconds_and_one_at_the_end(monkeypatch):
+    import io
+
+    from sim.experiments import progress as pg
+
+    clock = _Clock()
+    monkeypatch.setattr(pg, "time", clock)
+    stream = io.StringIO()
+    p = pg.Progress(1000, mode="lines", stream=stream)  # every 10 s by default
+    steps = [(5.0, 100), (10.0, 100), (15.0, 100), (20.5, 100), (29.0, 50), (32.0, 50)]
+    for t, n in steps:
+        clock.now = t
+        p.update(n)
+    clock.now = 33.0
+    p.close()
+    assert stream.getvalue().splitlines() == [
+        # 200 runs in 10 s: 20 runs/s, 800 left: 40 s
+        "sweep: 200/1,000 runs (20%), 20 runs/s, 40 s left",
+        # 10.5 s after the last line; 400 runs in 20.5 s = 19.5/s, 600 left: 30.75 s
+        "sweep: 400/1,000 runs (40%), 20 runs/s, 31 s left",
+        # 32 - 20.5 = 11.5 s: 500 runs in 32 s = 15.6/s, 500 left: 32 s
+        "sweep: 500/1,000 runs (50%), 16 runs/s, 32 s left",
+        # and the closing line: 500 in 33 s
+        "sweep: 500/1,000 runs (50%), 15 runs/s, 33 s left",
+    ]
+
+
+def test_progress_of_a_resumed_job_counts_only_this_runs_pace(monkeypatch):
+    import io
+
+    from sim.experiments import progress as pg
+
+    clock = _Clock()
+    monkeypatch.setattr(pg, "time", clock)
+    stream = io.StringIO()
+    p = pg.Progress(100, done=60, mode="lines", stream=stream, label="sensitivity")
+    clock.now = 0.5
+    p.update(0)
+    clock.now = 10.0
+    p.update(20)  # 20 runs this time in 10 s: 2/s, 20 left
+    clock.now = 11.0
+    p.update(20)
+    p.close()
+    assert stream.getvalue().splitlines() == [
+        "sensitivity: 80/100 runs (80%), 2 runs/s, 10 s left",
+        "sensitivity: 100/100 runs (100%), 4 runs/s, 0 s left",
+    ]
+
+
+def test_progress_draws_a_bar_on_a_terminal_and_lines_elsewhere():
+    import io
+
+    from sim.experiments.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert Progress(10, stream=Terminal()).mode == "bar"
+    assert Progress(10, stream=io.StringIO()).mode == "lines"
