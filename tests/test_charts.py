@@ -10,7 +10,6 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 import pytest
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
@@ -20,6 +19,7 @@ from sim.analysis.folders import open_sweep
 from sim.errors import StabsimError
 from sim.reporting import charts, style
 from tests import report_sweeps
+from tests.recompute import pct, runs, vote_shares, wilson
 from tests.report_sweeps import vetoed_everywhere
 
 EDGES = ["vetoed", "single", "nocontrib", "onepoint", "grid1", "grid2"]
@@ -99,38 +99,22 @@ TITLE_WORDS = {
 ORDER = list(TITLE_WORDS)  # ties go to the earlier outcome
 
 
-def _pct(p: float) -> str:
-    """A share as the charts print it (one decimal; 0% and 100% only when exact)."""
-    if p <= 0 or p >= 1:
-        return "0%" if p <= 0 else "100%"
-    return "<0.1%" if p < 0.0005 else ">99.9%" if p >= 0.9995 else f"{100 * p:.1f}%"
-
-
-def _wilson(k: int, n: int) -> tuple[float, float]:
-    """The 95% Wilson score interval of k successes in n trials."""
-    z, p = 1.959963984540054, k / n
-    centre = p + z * z / (2 * n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    denom = 1 + z * z / n
-    return max(0.0, (centre - half) / denom), min(1.0, (centre + half) / denom)
-
-
 def _expected_titles(folder: Path) -> dict[str, str]:
     """Each chart's title at grid point 0 (the grid chart's over the points), from the runs."""
-    runs = pq.read_table(folder / "runs.parquet").to_pylist()
+    every = runs(folder, point=None)
     labels = json.loads((folder / "summary.json").read_text())["labels"]
-    at = [r for r in runs if r["point"] == 0]
+    at = [r for r in every if r["point"] == 0]
     n = len(at)
     out: dict[str, str] = {}
     counts = Counter(r["outcome"] for r in at)
     best = max(ORDER, key=lambda o: (counts[o], -ORDER.index(o)))
-    out["outcomes"] = f"{TITLE_WORDS[best]} in {_pct(counts[best] / n)} of runs"
+    out["outcomes"] = f"{TITLE_WORDS[best]} in {pct(counts[best] / n)} of runs"
     adopted = [r for r in at if r["outcome"] == "adopted"]
     if adopted:
         texts = Counter(r["text"] for r in adopted)
         top = min(texts, key=lambda t: (-texts[t], t))
-        out["texts"] = (f"The most likely text is adopted in {_pct(texts[top] / n)} of runs "
-                        f"({_pct(texts[top] / len(adopted))} of adopted texts)")  # fmt: skip
+        out["texts"] = (f"The most likely text is adopted in {pct(texts[top] / n)} of runs "
+                        f"({pct(texts[top] / len(adopted))} of adopted texts)")  # fmt: skip
         still = []
         for cid, clause in labels["clauses"].items():  # in the scenario's order
             top_share = max(Counter(r[f"text.{cid}"] for r in adopted).values()) / len(adopted)
@@ -144,11 +128,8 @@ def _expected_titles(folder: Path) -> dict[str, str]:
         )  # fmt: skip
     else:
         out["texts"] = out["clauses"] = "No text was adopted in any run"
-    yes = {}
-    for m in labels["members"]:
-        held = [r[f"vote.{m}"] for r in at if r[f"vote.{m}"] in ("yes", "abstain", "no")]
-        if held:
-            yes[m] = sum(v == "yes" for v in held) / len(held)
+    shares = {m: vote_shares(at, m) for m in labels["members"]}
+    yes = {m: s["yes"] for m, s in shares.items() if s is not None}
     low = [m for m in sorted(yes, key=lambda m: (yes[m], m)) if yes[m] < 1][:2]
     if not yes:
         out["votes"] = "No draft was put to a vote in any run"
@@ -156,21 +137,20 @@ def _expected_titles(folder: Path) -> dict[str, str]:
         out["votes"] = "Every member votes yes in every vote held"
     else:
         out["votes"] = "Least likely to vote yes: " + ", ".join(
-            [f"{low[0]} ({_pct(yes[low[0]])} of votes)"]
-            + [f"{m} ({_pct(yes[m])})" for m in low[1:]]
+            [f"{low[0]} ({pct(yes[low[0]])} of votes)"] + [f"{m} ({pct(yes[m])})" for m in low[1:]]
         )
     if labels["contributors"]:
         k = sum(r["viable"] for r in at)
-        lo, hi = _wilson(k, n)
+        lo, hi = wilson(k, n)
         out["coalition"] = (
-            f"A viable force in {_pct(k / n)} of runs (95% CI {100 * lo:.1f}–{100 * hi:.1f}%)"
+            f"A viable force in {pct(k / n)} of runs (95% CI {100 * lo:.1f}–{100 * hi:.1f}%)"
         )
-    points = sorted({r["point"] for r in runs})
+    points = sorted({r["point"] for r in every})
     if len(points) > 1:
         ends = []
         for what, value in (("Adoption", lambda r: r["outcome"] == "adopted"),
                             ("viable force", lambda r: r["viable"])):  # fmt: skip
-            a, b = (_pct(np.mean([value(r) for r in runs if r["point"] == p]))
+            a, b = (pct(np.mean([value(r) for r in every if r["point"] == p]))
                     for p in (points[0], points[-1]))  # fmt: skip
             ends.append(f"{what} stays at {a}" if a == b else f"{what} {a} → {b}")
         out["grid"] = ", ".join(ends) + ", first to last grid point"
