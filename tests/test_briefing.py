@@ -1,5 +1,6 @@
-"""The briefing pack: sentences whose numbers are summary.json's, a self-contained HTML page, a
-PDF with a cover and one page per chart, and the report commands."""
+"""The briefing pack: sentences whose numbers are summary.json's and say what runs.parquet says
+(recomputed from it), a self-contained HTML page, a PDF with a cover and one page per chart, and
+the report commands."""
 
 from __future__ import annotations
 

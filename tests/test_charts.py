@@ -1,5 +1,6 @@
 """Every chart builds from a small real sweep and from the edge cases, saves a non-blank PNG of
-the expected size and an SVG, and titles only numbers that summary.json holds."""
+the expected size and an SVG; its title states the finding recomputed from runs.parquet; and
+outcome and vote bars keep a hatch per category, so they read in greyscale."""
 
 from __future__ import annotations
 
