@@ -159,6 +159,7 @@ class _Refs(HTMLParser):
         self.refs += [v or "" for k, v in attrs if k in ("src", "href", "data")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sweep", ["gaza", "vetoed", "grid2"])
 def test_pack_html_is_self_contained_and_pdf_has_a_page_per_chart(sweeps, sweep):
     res = open_sweep(sweeps[sweep])
@@ -196,6 +197,7 @@ def test_cli_report_formats_and_errors(sweeps, tmp_path, capsys):
     assert "--point" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_sweep_report_flag_writes_the_pack(tmp_path, capsys):
     out = tmp_path / "s"
     argv = ["sweep", str(MINIMAL), "--runs", "5", "--workers", "1", "--out", str(out),

@@ -102,9 +102,10 @@ def test_an_internal_error_is_one_line_and_exit_3(monkeypatch, capsys) -> None:
     assert captured.out == ""
 
 
+@pytest.mark.slow  # a fresh Python process
 def test_stabsim_debug_shows_the_traceback() -> None:
-    """With STABSIM_DEBUG=1 the error propagates, traceback and all (here in a fresh process,
-    where Python prints it)."""
+    """With STABSIM_DEBUG=1 the error propagates, traceback and all (in a fresh process, where
+    Python prints it and exits 1)."""
     import subprocess
     import sys
 
@@ -115,12 +116,17 @@ def test_stabsim_debug_shows_the_traceback() -> None:
         "from sim.cli import main\n"
         f"sys.exit(main(['run', {str(SCENARIOS / 'minimal.yaml')!r}]))\n"
     )
-    root = SCENARIOS.parent
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root)}
-    quiet = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert quiet.returncode == 3 and len(quiet.stderr.splitlines()) == 1
-    debug = subprocess.run([sys.executable, "-c", code], env={**env, "STABSIM_DEBUG": "1"},
-                           capture_output=True, text=True)  # fmt: skip
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(SCENARIOS.parent), "STABSIM_DEBUG": "1"}
+    debug = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert debug.returncode == 1
     assert debug.stderr.startswith("Traceback (most recent call last):")
     assert "in cmd_run" in debug.stderr and debug.stderr.endswith("RuntimeError: boom\n")
+
+
+def test_stabsim_debug_lets_the_error_through(monkeypatch) -> None:
+    import sim.model.simulate
+
+    monkeypatch.setenv("STABSIM_DEBUG", "1")
+    monkeypatch.setattr(sim.model.simulate, "run", _boom)
+    with pytest.raises(RuntimeError, match="boom"):
+        main(["run", str(SCENARIOS / "minimal.yaml")])

@@ -135,6 +135,7 @@ def test_a_text_crossing_a_veto_holders_red_line_is_never_adopted_with_its_yes(
         assert not draft.adopted and member in draft.vetoed_by
 
 
+@pytest.mark.slow
 def test_more_penholder_flexibility_never_lowers_adoption() -> None:
     """penholder-v1, over 500 common seeds; two standard errors of sampling noise per step."""
     overrides = {

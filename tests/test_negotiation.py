@@ -268,6 +268,7 @@ def _region(stance: str) -> Scenario:
     return Scenario.from_data(data)
 
 
+@pytest.mark.slow
 def test_a_regional_request_lowers_the_chance_of_a_veto() -> None:
     """The same worlds (seeds) with the region requesting the force, neutral, or opposed."""
 

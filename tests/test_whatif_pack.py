@@ -55,6 +55,7 @@ def _in_order(f: findings.Finding, doc: dict) -> None:
         at = found + len(value)
 
 
+@pytest.mark.slow
 def test_each_section_adds_its_pages_to_pdf_and_html(folders):
     gaza = folders["gaza"]
     plain = briefing.report(gaza)
@@ -142,6 +143,7 @@ def test_wrong_folder_or_target_is_one_line_and_exit_2(folders, capsys, option, 
     assert expected in err and "\n" not in err
 
 
+@pytest.mark.slow
 def test_cli_report_prints_the_sections(folders, capsys):
     argv = ["report", str(folders["gaza"]), "--format", "html", "--compare", str(folders["cmp"])]
     assert main(argv) == 0
