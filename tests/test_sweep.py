@@ -119,7 +119,6 @@ def test_dask_local_gives_the_table_of_one_worker(scenario_file, reference, tmp_
     assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
 
 
-@pytest.mark.slow
 def test_scheduler_runs_on_an_existing_dask_cluster(scenario_file, reference, tmp_path, capsys):
     """``--scheduler ADDRESS``: the command connects to a cluster it did not start (here one
     started by the test, its workers threads of this process), runs there, and leaves it up."""
