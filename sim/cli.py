@@ -6,13 +6,18 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
-from sim.errors import StabsimError
+from sim.errors import StabsimError, Terminated
 
 EXIT_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 def _scenario_path(value: str | None) -> Path:
@@ -28,10 +33,12 @@ def _command(args: argparse.Namespace) -> tuple[str, list[str]]:
 
 
 def _interrupted(exc: Exception, command: str, argv: Sequence[str]) -> int:
-    """Say how to finish an interrupted job (the same command with --resume); exit 130."""
-    again = command if "--resume" in argv else f"{command} --resume"
+    """Say how to finish an interrupted job: the same command with --resume and without
+    --force (which would throw the saved runs away); exit 130 after Ctrl-C, 143 after SIGTERM."""
+    kept = [a for a in argv if a != "--force"]
+    again = shlex.join(["stabsim", *kept, *([] if "--resume" in kept else ["--resume"])])
     print(f"stabsim: {exc}; to complete it run:\n  {again}", file=sys.stderr)
-    return 130
+    return EXIT_TERMINATED if getattr(exc, "how", "").startswith("terminated") else EXIT_INTERRUPTED
 
 
 def _execution(args: argparse.Namespace, command: str):  # -> Execution
@@ -46,6 +53,10 @@ def _execution(args: argparse.Namespace, command: str):  # -> Execution
 
 
 def _rate(report, quiet: bool) -> None:
+    if report.repaired:  # always said: results were re-run because files were damaged
+        more = f", and {len(report.repaired) - 5} more" if len(report.repaired) > 5 else ""
+        print(f"stabsim: re-ran the tasks of {len(report.repaired)} damaged part file(s): "
+              f"{', '.join(report.repaired[:5])}{more}", file=sys.stderr)  # fmt: skip
     if not quiet and report.status != "complete":
         rate = report.ran / report.seconds if report.seconds > 0 else 0.0
         print(f"{report.ran:,} runs in {report.seconds:.1f} s ({rate:,.0f} runs/s, "
@@ -104,10 +115,16 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from sim.experiments.runner import check_seed
     from sim.model.simulate import run
     from sim.reporting.run_text import draft_resolution, summary
     from sim.scenario.compiled import load_scenario
 
+    check_seed(args.seed)
+    if args.protocol is not None:
+        from sim.scenario.schema import protocol_name
+
+        protocol_name(args.protocol)
     scenario = load_scenario(_scenario_path(args.scenario), _sets(args.set))
     result = run(scenario, seed=args.seed, protocol=args.protocol)
     if args.json:
@@ -138,10 +155,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         report = sweep(cfg, _execution(args, command))
     except Interrupted as exc:
         return _interrupted(exc, command, argv)
+    _rate(report, args.quiet)
     if report.status == "complete":
         print(f"{report.out}: this sweep is already complete; see: stabsim summary {report.out}")
         return 0
-    _rate(report, args.quiet)
     print(f"wrote {report.out}/runs.parquet ({report.runs:,} rows), summary.json, manifest.json"
           f"; see: stabsim summary {report.out}")  # fmt: skip
     if args.report:
@@ -273,6 +290,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     a = read_side(Path(args.dir_a), args.point_a)
     b = read_side(Path(args.dir_b), args.point_b)
     result = compare(a, b, pairing=not args.unpaired)
+    for warning in result["warnings"]:
+        print(f"stabsim: warning: {warning}", file=sys.stderr)
     names = {**a.names, **b.names}
     lines = compare_sentences(result, names, args.label)
     result["label"] = args.label  # the briefing pack writes the same sentences from the file
@@ -286,8 +305,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         from sim.reporting.whatif_charts import save_compare_chart
 
         out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        write_json(out / "compare.json", result)
+        from sim.errors import writing
+
+        with writing(out, "; choose another --out"):
+            out.mkdir(parents=True, exist_ok=True)
+        write_json(out / "compare.json", result, "; choose another --out")
         chart = save_compare_chart(result, out, label=args.label).name
         if not args.json:
             print(f"\nwrote {out}/compare.json, {chart}")
@@ -542,28 +564,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if argv is not None and hasattr(args, "argv"):
         args.argv = list(argv)
+    # SIGTERM behaves as Ctrl-C does: work saved, a message, the command that resumes.
+    handler = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if handler else None
     try:
         return int(args.func(args))
     except StabsimError as exc:
         print(exc.for_command_line(), file=sys.stderr)
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        print("stabsim: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        how = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        print(f"stabsim: {how}", file=sys.stderr)
+        return EXIT_TERMINATED if how == "terminated" else EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into a reader that stopped (stabsim summary | head)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # a bug: one line unless debugging
         if os.environ.get("STABSIM_DEBUG"):
             raise
-        print(f"stabsim: internal error: {type(exc).__name__}: {exc} "
+        text = " ".join(str(exc).split())  # one line, whatever the exception says
+        print(f"stabsim: internal error: {type(exc).__name__}: {text} "
               "(set STABSIM_DEBUG=1 for details)", file=sys.stderr)  # fmt: skip
         return 3
+    finally:
+        if handler and previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from sim.cli import main
 from tests.conftest import BUNDLED, SCENARIOS
@@ -68,19 +69,67 @@ def test_show_text_prints_a_draft_resolution(capsys: pytest.CaptureFixture) -> N
 def test_gaza_text_puts_chapter_vii_in_the_preamble(
     capsys: pytest.CaptureFixture, tmp_path: Path
 ) -> None:
-    text = (SCENARIOS / "gaza_isf_2025.yaml").read_text()
+    """The penholder wants Chapter VII and will not draft without it (a red line on 'silent'),
+    so the printed text (adopted or the last draft) invokes it: in the preamble, before the
+    operative paragraphs, never among them."""
+    data = yaml.safe_load((SCENARIOS / "gaza_isf_2025.yaml").read_text())
+    data["actors"]["USA"]["ideal"]["chapter_vii"] = "chapter_vii"
+    data["actors"]["USA"]["red_lines"]["chapter_vii"] = ["silent"]
     forced = tmp_path / "g.yaml"
-    forced.write_text(
-        text.replace(
-            "chapter_vii: silent           # [A] shares",
-            "chapter_vii: chapter_vii      # [A] shares",
-        )
-    )
-    main(["run", str(forced), "--show-text", "--seed", "1"])
+    forced.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    assert main(["run", str(forced), "--show-text", "--seed", "1"]) == 0
     out = capsys.readouterr().out
-    if "Acting under Chapter VII" in out:
-        body = out[out.index("The Security Council,") :]
-        assert body.index("Acting under Chapter VII") < body.index("1. ")
+    body = out[out.index("The Security Council,") :]
+    assert body.count("Acting under Chapter VII") == 1
+    assert body.index("Acting under Chapter VII") < body.index("\n1. ")
+
+
+def _boom(*args, **kwargs):
+    raise RuntimeError("boom")
+
+
+def test_an_internal_error_is_one_line_and_exit_3(monkeypatch, capsys) -> None:
+    """A bug (not a user's mistake) surfaces as one line naming it, exit status 3."""
+    import sim.model.simulate
+
+    monkeypatch.delenv("STABSIM_DEBUG", raising=False)
+    monkeypatch.setattr(sim.model.simulate, "run", _boom)
+    assert main(["run", str(SCENARIOS / "minimal.yaml")]) == 3
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "stabsim: internal error: RuntimeError: boom (set STABSIM_DEBUG=1 for details)\n"
+    )
+    assert captured.out == ""
+
+
+@pytest.mark.slow  # a fresh Python process
+def test_stabsim_debug_shows_the_traceback() -> None:
+    """With STABSIM_DEBUG=1 the error propagates, traceback and all (in a fresh process, where
+    Python prints it and exits 1)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sim.model.simulate as s\n"
+        "def boom(*a, **k): raise RuntimeError('boom')\n"
+        "s.run = boom\n"
+        "from sim.cli import main\n"
+        f"sys.exit(main(['run', {str(SCENARIOS / 'minimal.yaml')!r}]))\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(SCENARIOS.parent), "STABSIM_DEBUG": "1"}
+    debug = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert debug.returncode == 1
+    assert debug.stderr.startswith("Traceback (most recent call last):")
+    assert "in cmd_run" in debug.stderr and debug.stderr.endswith("RuntimeError: boom\n")
+
+
+def test_stabsim_debug_lets_the_error_through(monkeypatch) -> None:
+    import sim.model.simulate
+
+    monkeypatch.setenv("STABSIM_DEBUG", "1")
+    monkeypatch.setattr(sim.model.simulate, "run", _boom)
+    with pytest.raises(RuntimeError, match="boom"):
+        main(["run", str(SCENARIOS / "minimal.yaml")])
 
 
 def test_version_is_the_installed_distributions(capsys: pytest.CaptureFixture) -> None:

@@ -27,6 +27,7 @@ Rules:
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -35,9 +36,9 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 from scipy.stats import binom
 
+from sim.analysis.folders import read_parquet
 from sim.errors import StabsimError
 
 SIGNIFICANT = 0.05  # PRIM: a restriction is kept when its quasi-p value is at most this
@@ -251,10 +252,12 @@ def discover(out: Path, target: str, depth: int = 3, top: int = 3,
     path = Path(out) / "runs.parquet"
     if not path.exists():
         raise DiscoverError(f"{out}: no runs.parquet (not a finished sweep)")
+    manifest = Path(out) / "manifest.json"
     try:
-        table = pq.read_table(path)
-    except (OSError, pa.ArrowException) as exc:
-        raise DiscoverError(f"{path}: cannot read: {exc}") from None
+        recorded = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else {}
+    except (OSError, ValueError):
+        recorded = {}
+    table = read_parquet(path, recorded if isinstance(recorded, dict) else {})
     y = target_of(table, target)
     names, X, skipped = features(table)
     if not names:

@@ -31,12 +31,17 @@ import pyarrow.parquet as pq
 
 from sim.analysis.folders import labels_of
 from sim.analysis.summary import Layout, SummaryBuilder, coalition_key, text_key
-from sim.errors import OptionError, ScenarioError
+from sim.errors import OptionError, OutputError, ScenarioError, writing
 from sim.experiments.runner import (
+    MAX_RUNS,
+    MAX_TASKS,
+    RESUME_HINT,
     Backend,
     Execution,
+    Parts,
     Report,
-    part_path,
+    check_runs,
+    check_seed,
     run_design,
     run_seed,
     write_json,
@@ -312,36 +317,53 @@ def run_chunk(plan: Plan, chunk: Chunk) -> tuple[Chunk, dict[str, bytes]]:
 
 
 def merge(
-    out: Path, chunks: list[Chunk], kind: str, schema: pa.Schema,
+    out: Path, chunks: list[Chunk], kind: str, schema: pa.Schema, parts: Parts,
     sink: Callable[[pa.Table], None] | None = None,
 ) -> None:  # fmt: skip
-    """Stream the parts, in (point, run) order, into ``<kind>.parquet`` (temporary name first),
-    in row groups of about ROW_GROUP rows, passing each row group to ``sink``."""
+    """Stream the parts, in (point, run) order and each verified against its checksum, into
+    ``<kind>.parquet`` (temporary name first), in row groups of about ROW_GROUP rows, passing
+    each row group to ``sink``."""
     final = out / f"{kind}.parquet"
     tmp = final.with_name(f".tmp-{final.name}")
     buffered: list[pa.Table] = []
     rows = 0
-    with pq.ParquetWriter(tmp, schema) as writer:
+    try:
+        # A file object, not a path: pyarrow would read a path like "run:1/x" as a URI.
+        with writing(final, RESUME_HINT), tmp.open("wb") as f, pq.ParquetWriter(f, schema) as w:
 
-        def flush() -> None:
-            nonlocal buffered, rows
-            if buffered:
-                table = pa.concat_tables(buffered).combine_chunks()
-                if sink is not None:
-                    sink(table)
-                writer.write_table(table, row_group_size=max(rows, 1))
-            buffered, rows = [], 0
+            def flush() -> None:
+                nonlocal buffered, rows
+                if buffered:
+                    table = pa.concat_tables(buffered).combine_chunks()
+                    if sink is not None:
+                        sink(table)
+                    w.write_table(table, row_group_size=max(rows, 1))
+                buffered, rows = [], 0
 
-        for chunk in chunks:
-            path = part_path(out, f"{kind}-{chunk.name}.arrow")
-            with pa.ipc.open_stream(pa.memory_map(str(path))) as reader:
-                table = reader.read_all()
-            buffered.append(table)
-            rows += table.num_rows
-            if rows >= ROW_GROUP:
-                flush()
-        flush()
-    os.replace(tmp, final)
+            for chunk in chunks:
+                data = parts.read(f"{kind}-{chunk.name}.arrow")
+                with pa.ipc.open_stream(pa.BufferReader(data)) as reader:
+                    table = reader.read_all()
+                buffered.append(table)
+                rows += table.num_rows
+                if rows >= ROW_GROUP:
+                    flush()
+            flush()
+        with writing(final, RESUME_HINT):
+            os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def check_parquet(path: Path, rows: int | None = None) -> None:
+    """``path`` reads back whole (every page decoded) with ``rows`` rows, else OutputError."""
+    try:
+        with path.open("rb") as f:
+            found = sum(b.num_rows for b in pq.ParquetFile(f).iter_batches(batch_size=ROW_GROUP))
+    except (OSError, pa.ArrowException) as exc:
+        raise OutputError(path, f"it does not read back ({exc})", RESUME_HINT) from None
+    if rows is not None and found != rows:
+        raise OutputError(path, f"it reads back {found:,} rows, not {rows:,}", RESUME_HINT)
 
 
 # --- the sweep ----------------------------------------------------------------------------------------
@@ -391,6 +413,7 @@ class SweepDesign:
     def task_size(self, workers: int) -> int:
         """``chunk_size`` if given, else about CHUNK_SECONDS of work and at least four chunks
         per worker per point (timed on a few runs, which also check the scenario runs)."""
+        least = -(-self.runs // MAX_TASKS)  # never more than MAX_TASKS chunks
         if self.chunk_size:
             return self.chunk_size
         times = []
@@ -402,7 +425,7 @@ class SweepDesign:
             times.append(time.perf_counter() - t0)
         target = int(CHUNK_SECONDS / max(sum(times[1:]) / 3, 1e-6))
         balance = -(-self.plan.runs // (4 * workers))
-        return max(1, min(target, balance, 5000))
+        return max(1, least, min(target, balance, 5000))
 
     def tasks(self, size: int) -> list[Chunk]:
         return self.plan.chunks(size)
@@ -427,14 +450,16 @@ class SweepDesign:
             "paths": plan.paths,
         }
 
-    def finish(self, out: Path, chunks: list[Chunk], manifest: dict[str, Any]) -> dict[str, Any]:
+    def finish(
+        self, out: Path, chunks: list[Chunk], manifest: dict[str, Any], parts: Parts
+    ) -> dict[str, Any]:
         """Merge the parts into the final files and write the summary."""
         first = self.points[0]
         layout = layout_of(first)
         builder = SummaryBuilder(layout, self.plan.grid)
-        merge(out, chunks, "runs", runs_schema(layout, self.plan), builder.add)
+        merge(out, chunks, "runs", runs_schema(layout, self.plan), parts, builder.add)
         if self.plan.paths:
-            merge(out, chunks, "paths", paths_schema(layout))
+            merge(out, chunks, "paths", paths_schema(layout), parts)
         meta = {
             "scenario": manifest["scenario"]["name"],
             "seed": self.plan.seed,
@@ -445,18 +470,26 @@ class SweepDesign:
             "labels": labels_of(first).to_json(),
         }
         summary = builder.result(meta)
-        write_json(out / "summary.json", summary)
+        write_json(out / "summary.json", summary, RESUME_HINT)
         return summary
+
+    def verify(self, out: Path) -> None:
+        """``runs.parquet`` holds every run, ``paths.parquet`` reads, ``summary.json`` parses."""
+        check_parquet(out / "runs.parquet", self.runs)
+        if self.plan.paths:
+            check_parquet(out / "paths.parquet")
+        try:
+            json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise OutputError(out / "summary.json", f"it does not read back ({exc})") from None
 
 
 def prepare(cfg: SweepConfig) -> SweepDesign:
     """Read and check the options and the scenario: the sweep, ready to run."""
-    for name in ("runs", "chunk_size"):
-        value = getattr(cfg, name)
-        if value is not None and value < 1:
-            raise OptionError(name, f"expected a whole number >= 1, got {value}")
-    if cfg.seed < 0:
-        raise OptionError("seed", f"expected a whole number >= 0, got {cfg.seed}")
+    check_runs("runs", cfg.runs)
+    if cfg.chunk_size is not None and cfg.chunk_size < 1:
+        raise OptionError("chunk_size", f"expected a whole number >= 1, got {cfg.chunk_size}")
+    check_seed(cfg.seed)
     if cfg.protocol is not None:
         protocol_name(cfg.protocol)
     sets = dict(parse_set(s) for s in cfg.sets)
@@ -470,6 +503,15 @@ def prepare(cfg: SweepConfig) -> SweepDesign:
             f"at most {MAX_GRID_POINTS:,} grid points; these {len(axes)} axes make {points:,} "
             "(use fewer values or axes)",
         )
+    if cfg.runs * points > MAX_RUNS:
+        raise OptionError(
+            "runs", f"expected at most {MAX_RUNS:,} runs in all ({cfg.runs:,} runs at each of "
+            f"{points:,} grid points)"
+        )  # fmt: skip
+    if cfg.chunk_size and -(-cfg.runs // cfg.chunk_size) * points > MAX_TASKS:
+        least = -(-cfg.runs * points // MAX_TASKS)
+        raise OptionError("chunk_size", f"expected at least {least:,} (at most {MAX_TASKS:,} "
+                          f"chunks), got {cfg.chunk_size:,}")  # fmt: skip
     if both := sorted(set(paths) & set(sets)):
         raise OptionError("set", f"--set and --vary both name {both[0]}; give it one or the other")
     loaded = overlay.load(cfg.scenario)

@@ -26,7 +26,8 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from sim.analysis.folders import SweepFolder, open_sweep
-from sim.errors import OptionError
+from sim.errors import OptionError, writing
+from sim.experiments.runner import atomic_write, claim_files
 from sim.reporting import charts, style
 from sim.reporting.sections import Section, sweep_section, whatif_sections
 from sim.reporting.style import Frame
@@ -136,6 +137,10 @@ def report(folder: str | Path, formats: Sequence[str] = FORMATS, point: int = 0,
     folder = Path(folder)
     sections = [sweep_section(res, point)]
     sections += whatif_sections(folder, sensitivity, compare, discover, backtest)
+    keys = [page.key for sec in sections for page in sec.pages]
+    # Listed in the sweep's manifest first, so --force may replace them with the sweep.
+    claim_files(folder, [*(f"charts/{k}.{fmt}" for k in keys for fmt in ("png", "svg")),
+                         *(f"briefing.{fmt}" for fmt in formats)])  # fmt: skip
     written: list[Path] = []
     pngs: dict[str, bytes] = {}
     for sec in sections:
@@ -149,7 +154,7 @@ def report(folder: str | Path, formats: Sequence[str] = FORMATS, point: int = 0,
         n_cover = write_pdf(res, pdf, sections, point)
     if "html" in formats:
         html_path = folder / "briefing.html"
-        html_path.write_text(write_html(res, sections, pngs, point), encoding="utf-8")
+        atomic_write(html_path, write_html(res, sections, pngs, point).encode("utf-8"))
     omitted = [o for sec in sections for o in sec.omitted]
     return Pack(written, pdf, html_path, omitted, n_cover, tuple(s.heading for s in sections))
 
@@ -158,15 +163,16 @@ def write_pdf(res: SweepFolder, path: Path, sections: Sequence[Section], point: 
     """Cover page(s), then one chart per page (A4 landscape) with its reading; returns the
     number of cover pages."""
     tmp = path.with_name(f".tmp-{path.name}")
-    with style.apply_rc(), PdfPages(tmp, metadata={"Title": f"Briefing: {res.title}",
-                                                   "Creator": "stabsim"}) as pdf:  # fmt: skip
+    with writing(path), style.apply_rc(), PdfPages(tmp, metadata={
+            "Title": f"Briefing: {res.title}", "Creator": "stabsim"}) as pdf:  # fmt: skip
         figs = cover(res, sections, point)
         for fig in figs:
             pdf.savefig(fig)
         for sec in sections:
             for page in sec.pages:
                 pdf.savefig(page.build(style.PAGE, page.reading))
-    tmp.replace(path)
+    with writing(path):
+        tmp.replace(path)
     return len(figs)
 
 

@@ -27,6 +27,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from sim.analysis.folders import ClauseLabels, SweepFolder
+from sim.errors import writing
 from sim.model.result import OUTCOMES
 from sim.reporting import style
 from sim.reporting.style import Frame, ci, num, pct
@@ -793,11 +794,13 @@ def has_data(res: SweepResults, name: str, point: int = 0) -> bool:
 def save(fig: Figure, stem: Path, formats: Sequence[str] = ("png", "svg")) -> list[Path]:
     """Write ``fig`` as ``stem.png`` (200 dpi) and ``stem.svg``; return the paths written."""
     out = []
-    stem.parent.mkdir(parents=True, exist_ok=True)
+    with writing(stem.parent):
+        stem.parent.mkdir(parents=True, exist_ok=True)
     with style.apply_rc():
         for fmt in formats:
             path_ = stem.with_suffix(f".{fmt}")
-            fig.savefig(path_, format=fmt, dpi=style.DPI, facecolor="white",
-                        metadata={"Software": "stabsim"} if fmt == "png" else None)  # fmt: skip
+            with writing(path_):
+                fig.savefig(path_, format=fmt, dpi=style.DPI, facecolor="white",
+                            metadata={"Software": "stabsim"} if fmt == "png" else None)  # fmt: skip
             out.append(path_)
     return out

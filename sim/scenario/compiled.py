@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +134,7 @@ class Scenario:
         self.actor_ids: tuple[str, ...] = tuple(spec.actors)
         self.index = {a: i for i, a in enumerate(self.actor_ids)}
         self.names = tuple(a.name for a in spec.actors.values())
+        self.name_of = dict(zip(self.actor_ids, self.names, strict=True))  # read only
         c = spec.council
         self.members = np.array([self.index[m] for m in c.members], dtype=np.intp)
         self.veto = np.isin(self.members, [self.index[v] for v in c.veto])
@@ -140,6 +142,7 @@ class Scenario:
         self.absent_members = bool(c.absent)
         self.votes_needed = c.votes_needed
         self.penholder = self.index[c.penholder]
+        self.member_ids = tuple(self.actor_ids[m] for m in self.members)
         self.seat = tuple(
             "permanent" if a in c.veto else "elected" if a in c.members else "none"
             for a in self.actor_ids
@@ -188,7 +191,7 @@ class Scenario:
         scenario.kept = written  # what a recompile of ``data`` needs to draw the same
         return scenario
 
-    @property
+    @cached_property
     def name(self) -> str:
         return Path(self.source).stem
 
@@ -328,6 +331,7 @@ class Scenario:
         self.on_council = np.isin(np.arange(A), self.members)
         self.veto_holder = np.isin(np.arange(A), self.members[self.veto])
         self.red_rows = np.flatnonzero(self.red.any(axis=(1, 2)))
+        self.red_lines = self.red[self.red_rows]  # (R, C, K) of the actors with red lines
         self.contrib = np.flatnonzero(self.is_contributor & ~self.refused)
         self.contrib_allowed = self.allowed[self.contrib]
         self.contrib_can_lead = self.may_lead[:, self.contrib] & self.lead_candidate[self.contrib]

@@ -8,10 +8,15 @@ Supported (YAML ``{dist: ...}``):
   ``[low, high]`` (draws are never piled on the bounds)
 - ``beta``: ``a``, ``b``, optional ``low``/``high`` (default 0 and 1) to rescale
 - ``choice``: ``values`` and optional ``p`` (probabilities, default equal)
+
+Every number given (parameters, clip ends, numeric choice values, probabilities) must be
+finite: NaN and infinity are refused.
 """
 
 from __future__ import annotations
 
+import math
+import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +35,20 @@ DIST_FIELDS: dict[str, tuple[set[str], set[str]]] = {
 }
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlong = 3, 60, 60, 40
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 8
+
+
+def short_repr(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, at a cost bounded whatever ``value`` holds
+    (a value shared through YAML aliases may be vast once written out)."""
+    if isinstance(value, int) and value.bit_length() > 128:  # repr() refuses the very longest
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1:,} digits"
+    text = _REPR.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 @dataclass(frozen=True)
 class Dist:
     """A validated distribution; ``support`` is the closed interval its draws fall in."""
@@ -46,22 +65,37 @@ class Dist:
             "beta": ("a", "b", "low", "high"),
             "choice": ("values", "p"),
         }[self.kind]
-        parts = ", ".join(f"{n}={v}" for n, v in zip(names, self.args, strict=False))
+        parts = ", ".join(
+            f"{n}={v if isinstance(v, float) else short_repr(v, 40)}"
+            for n, v in zip(names, self.args, strict=False)
+        )
         return f"{self.kind}({parts})"
+
+
+def finite(value: Any) -> bool:
+    """A number (not a boolean) that is neither NaN nor infinite."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def _num(spec: dict, key: str) -> float:
     value = spec[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"expected a number for '{key}', got {value!r}")
+    if not finite(value):
+        raise ValueError(f"expected a finite number for '{key}', got {short_repr(value)}")
     return float(value)
 
 
 def parse_dist(spec: dict) -> Dist:
     """Validate a ``{dist: ...}`` mapping; raise ValueError with a user-facing message."""
     kind = spec.get("dist")
-    if kind not in DIST_FIELDS:
-        raise ValueError(f"expected dist to be one of {', '.join(DIST_FIELDS)}, got {kind!r}")
+    if not isinstance(kind, str) or kind not in DIST_FIELDS:
+        raise ValueError(
+            f"expected dist to be one of {', '.join(DIST_FIELDS)}, got {short_repr(kind)}"
+        )
     required, optional = DIST_FIELDS[kind]
     keys = set(spec) - {"dist"}
     if missing := sorted(required - keys):
@@ -94,10 +128,13 @@ def parse_dist(spec: dict) -> Dist:
         if (
             not isinstance(clip, list)
             or len(clip) != 2
-            or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in clip)
+            or not all(finite(c) for c in clip)
             or not clip[0] < clip[1]
         ):
-            raise ValueError(f"normal clip must be [low, high] with low < high, got {clip!r}")
+            raise ValueError(
+                f"normal clip must be [low, high], finite numbers with low < high, "
+                f"got {short_repr(clip)}"
+            )
         lo, hi = float(clip[0]), float(clip[1])
         return Dist(kind, (mean, sd, (lo, hi)), (lo, hi))
     if kind == "beta":
@@ -112,19 +149,19 @@ def parse_dist(spec: dict) -> Dist:
     # choice
     values = spec["values"]
     if not isinstance(values, list) or not values:
-        raise ValueError(f"choice needs a non-empty list of values, got {values!r}")
+        raise ValueError(f"choice needs a non-empty list of values, got {short_repr(values)}")
+    if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+        raise ValueError(f"choice values must be finite numbers or names, got {short_repr(values)}")
+    if not all(isinstance(v, str | int | float) for v in values):
+        raise ValueError(f"choice values must be numbers or names, got {short_repr(values)}")
     p = spec.get("p")
     if p is None:
         probs = tuple([1.0 / len(values)] * len(values))
     else:
-        if (
-            not isinstance(p, list)
-            or len(p) != len(values)
-            or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in p)
-        ):
-            raise ValueError(f"choice p must be {len(values)} numbers, got {p!r}")
+        if not isinstance(p, list) or len(p) != len(values) or not all(finite(x) for x in p):
+            raise ValueError(f"choice p must be {len(values)} finite numbers, got {short_repr(p)}")
         if any(x < 0 for x in p) or abs(sum(p) - 1.0) > 1e-6:
-            raise ValueError(f"choice p must be non-negative and sum to 1, got {p!r}")
+            raise ValueError(f"choice p must be non-negative and sum to 1, got {short_repr(p)}")
         probs = tuple(float(x) for x in p)
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
     support = (float(min(values)), float(max(values))) if numeric else None

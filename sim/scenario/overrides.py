@@ -1,8 +1,9 @@
 """Overrides of a scenario file: ``--set PATH=VALUE`` and ``--vary PATH=START:STOP:STEPS`` (or
 ``--vary PATH=A,B,C``, listed values or option names).
 
-A path is dotted (``actors.FRA.salience.leadership``); a value is read as YAML reads it
-(``0.2`` is a number, ``[A, B]`` a list). An override under ``actors.X`` or ``clauses.X``
+A path is dotted (``actors.FRA.salience.leadership``); a value is read as a scenario file's
+values are, by the same guarded loader (``0.2`` and ``1e7`` are numbers, ``[A, B]`` a list;
+a set, an alias bomb or an over-long integer is refused). An override under ``actors.X`` or ``clauses.X``
 must name an X the file has, rather than silently create a new, incomplete entry.
 """
 
@@ -16,13 +17,10 @@ import numpy as np
 import yaml
 
 from sim.errors import OptionError, Problem, ScenarioError
+from sim.scenario.distributions import short_repr as _short
+from sim.scenario.loader import Refused, parse_yaml, yaml_problem
 
 MAX_GRID_POINTS = 10_000
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -95,9 +93,13 @@ def _listed(text: str, path: str, sep: str, spec: str) -> GridAxis:
 
 
 def check_ids(data: Any, path: str, source: str) -> None:
-    """An override under ``actors.X`` or ``clauses.X`` must name an existing X."""
+    """An override inside ``actors.X`` or ``clauses.X`` must name an existing X.
+
+    Setting a whole entry (``actors.X`` itself) may add one; a field of an unknown
+    entry is a typo.
+    """
     parts = path.split(".")
-    if len(parts) >= 2 and parts[0] in ("actors", "clauses") and isinstance(data, dict):
+    if len(parts) >= 3 and parts[0] in ("actors", "clauses") and isinstance(data, dict):
         known = data.get(parts[0]) or {}
         if isinstance(known, dict) and parts[1] not in known:
             kind = parts[0][:-1]
@@ -118,9 +120,13 @@ def lookup(data: Any, path: str) -> Any:
 
 
 def parse_value(text: str) -> Any:
-    """Read an override value the way YAML would ('0.2' -> 0.2, '[A, B]' -> list)."""
+    """Read an override value as a scenario file's values are read ('0.2' -> 0.2, '1e7' ->
+    10000000.0, '[A, B]' -> list); text that is not YAML stays text; a refused document (a
+    set, an alias bomb, an over-long integer) is an error naming the value."""
     try:
-        return yaml.safe_load(text)
+        return parse_yaml(text)
+    except Refused as exc:
+        raise OptionError("set", f"{_short(text)}: {yaml_problem(exc)}") from None
     except yaml.YAMLError:
         return text
 
