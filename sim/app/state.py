@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from sim.errors import OptionError, Problem, ScenarioError, StabsimError
+from sim.experiments import runner
 from sim.scenario import library, overlay
 from sim.scenario.compiled import Scenario
 from sim.scenario.distributions import parse_dist
@@ -113,9 +114,11 @@ def start(value: str, seed: int = 1) -> Explorer:
 
 
 def check_seed(seed: Any) -> int:
-    """A seed is a whole number >= 0 (``stabsim sweep --seed``'s rule and message)."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    """A seed is a whole number >= 0: the runner's rule and message (``stabsim sweep --seed``),
+    after the page's own check that it is a whole number at all."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
         raise OptionError("seed", f"expected a whole number >= 0, got {seed}")
+    runner.check_seed(seed)
     return seed
 
 
