@@ -541,25 +541,33 @@ def damage(folder: Path, tmp_path: Path, how: str) -> Path:
     copy_ = tmp_path / how
     shutil.copytree(folder, copy_)
     summary = json.loads((copy_ / "summary.json").read_text())
-    if how == "summary-key":
+    if how.endswith("-old"):  # a folder from before manifests recorded checksums
+        manifest = json.loads((copy_ / "manifest.json").read_text())
+        del manifest["checksums"]
+        (copy_ / "manifest.json").write_text(json.dumps(manifest))
+    if how.startswith("summary-key"):
         del summary["points"][0]["outcomes"]["adopted"]["count"]
-    elif how == "summary-type":
+    elif how.startswith("summary-outcome"):  # a whole outcome gone (fuzz_faults found it)
+        del summary["points"][0]["outcomes"]["adopted"]
+    elif how.startswith("summary-type"):
         summary["points"][0]["votes"] = ["P", "E"]
-    elif how == "summary-labels":
+    elif how.startswith("summary-labels"):
         summary["labels"]["clauses"] = 3
     if how.startswith("summary"):
         (copy_ / "summary.json").write_text(json.dumps(summary))
-    elif how == "runs-bit":
+    elif how.startswith("runs-bit"):
         raw = bytearray((copy_ / "runs.parquet").read_bytes())
         raw[len(raw) // 3] ^= 0x10
         (copy_ / "runs.parquet").write_bytes(bytes(raw))
-    elif how == "runs-cut":
+    elif how.startswith("runs-cut"):
         (copy_ / "runs.parquet").write_bytes((copy_ / "runs.parquet").read_bytes()[:500])
     return copy_
 
 
 @pytest.mark.parametrize("how", ["summary-key", "summary-type", "summary-labels", "runs-bit",
-                                 "runs-cut"])  # fmt: skip
+                                 "runs-cut", "summary-outcome", "summary-key-old",
+                                 "summary-outcome-old", "summary-type-old", "summary-labels-old",
+                                 "runs-cut-old"])  # fmt: skip
 def test_9_summary_and_compare_of_damaged_folders_are_one_line(finished, tmp_path, capsys, how):
     bad = damage(finished, tmp_path, how)
     commands = [["compare", str(finished), str(bad)], ["compare", str(bad), str(finished)]]

@@ -168,10 +168,11 @@ class Items:
 
 
 NUM, OPT = (int, float), (int, float, type(None))
+OUTCOMES = ("adopted", "vetoed", "failed", "withdrawn", "no_agreement")
 STAT = {"count": int, "of": int, "p": OPT, "low": NUM, "high": NUM}
 SPREAD = {"n": int, "mean": OPT, "p5": OPT, "p95": OPT}
 POINT = {
-    "point": int, "grid": dict, "runs": int, "outcomes": Each(STAT), "viable": STAT,
+    "point": int, "grid": dict, "runs": int, "outcomes": dict.fromkeys(OUTCOMES, STAT), "viable": STAT,
     "veto_cast_by": Each(STAT), "clauses": Each(Each(STAT)),
     "texts": Items({"rank": int, "text": Each(str), "key": str, **STAT}),
     "coalitions": Items({"rank": int, "members": Items(str), "key": str, **STAT}),
@@ -216,11 +217,11 @@ def misfit(value: Any, shape: Any, where: str = "") -> str | None:
     return None
 
 
-def read_parquet(path: Path, manifest: dict[str, Any] | None = None) -> pa.Table:
-    """A finished job's parquet file, checked against the SHA-256 its manifest recorded (if
-    it recorded one); read through a file object, so no path is taken for a URI."""
+def _check_sum(path: Path, manifest: dict[str, Any] | None, data: bytes | None = None) -> bytes:
+    """The bytes of a finished job's file, refused if they differ from the SHA-256 its
+    manifest recorded when the job finished (a folder from before checksums is not checked)."""
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if data is None else data
     except OSError as exc:
         raise ResultsError(f"{path}: cannot read: {' '.join(str(exc).split())}") from None
     sums = (manifest or {}).get("checksums")
@@ -230,6 +231,13 @@ def read_parquet(path: Path, manifest: dict[str, Any] | None = None) -> pa.Table
             f"{path}: damaged (its SHA-256 differs from the one manifest.json recorded when "
             "the job finished); run the job again with --force"
         )
+    return data
+
+
+def read_parquet(path: Path, manifest: dict[str, Any] | None = None) -> pa.Table:
+    """A finished job's parquet file, checked against the SHA-256 its manifest recorded (if
+    it recorded one); read through a file object, so no path is taken for a URI."""
+    data = _check_sum(path, manifest)
     try:
         return pq.read_table(pa.BufferReader(data))
     except (OSError, pa.ArrowException) as exc:
@@ -255,6 +263,10 @@ class SweepFolder:
                 else " (not a sweep folder)"
             )
             raise ResultsError(f"{folder}: no summary.json{hint}")
+        path = folder / "manifest.json"
+        manifest = _read_json(path) if path.is_file() else {}
+        self.manifest: dict[str, Any] = manifest if isinstance(manifest, dict) else {}
+        _check_sum(folder / "summary.json", self.manifest)
         summary = _read_json(folder / "summary.json")
         if not isinstance(summary, dict) or not summary.get("points"):
             raise ResultsError(f"{folder}/summary.json: no points (not a stabsim summary)")
@@ -264,9 +276,6 @@ class SweepFolder:
         if wrong:
             raise ResultsError(f"{folder}/summary.json: damaged or not a stabsim summary: {wrong}")
         self.summary: dict[str, Any] = summary
-        path = folder / "manifest.json"
-        manifest = _read_json(path) if path.is_file() else {}
-        self.manifest: dict[str, Any] = manifest if isinstance(manifest, dict) else {}
         given = summary.get("labels")
         self.labels = (
             Labels.from_json(given) if given else _labels_from_manifest(summary, self.manifest)
