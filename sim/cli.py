@@ -283,7 +283,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from sim.analysis.compare import compare, read_side
-    from sim.experiments.runner import write_json
+    from sim.experiments.folder import write_json
     from sim.reporting.findings import compare_sentences
     from sim.reporting.tables import compare_table
 

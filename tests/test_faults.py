@@ -186,9 +186,9 @@ def test_2_flipped_and_truncated_parts_are_named_rerun_and_the_result_is_identic
 def test_2_a_part_damaged_after_it_was_written_is_rerun_before_merging(
     scenario, reference, tmp_path, monkeypatch
 ):
-    from sim.experiments import runner
+    from sim.experiments import folder
 
-    real, rotted = runner.Parts.write, []
+    real, rotted = folder.Parts.write, []
 
     def write_then_rot(self, name, data):
         real(self, name, data)
@@ -199,7 +199,7 @@ def test_2_a_part_damaged_after_it_was_written_is_rerun_before_merging(
             raw[len(raw) // 2] ^= 0x01
             path.write_bytes(bytes(raw))
 
-    monkeypatch.setattr(runner.Parts, "write", write_then_rot)
+    monkeypatch.setattr(folder.Parts, "write", write_then_rot)
     report = runs.sweep(scenario, tmp_path / "s", runs=RUNS, seed=SEED, chunk_size=CHUNK)
     assert report.repaired == ["parts/runs-p0000-c000004.arrow (checksum mismatch)"]
     assert table(tmp_path / "s").equals(table(reference))
@@ -275,7 +275,7 @@ def test_4_no_worker_outlives_its_parent_and_sigterm_acts_as_ctrl_c(scenario, tm
 
 
 def test_5_force_leaves_a_users_files_alone_and_names_them(scenario, tmp_path, capsys):
-    from sim.experiments.runner import claim_files
+    from sim.experiments.folder import claim_files
 
     out = tmp_path / "s"
     assert main([*argv(scenario, out), "--workers", "1"]) == 0
@@ -662,20 +662,20 @@ def test_10_exponent_numbers_are_numbers_in_files_and_in_set(tmp_path, capsys):
 def test_11_a_kill_during_clean_up_never_leaves_parts_in_a_complete_sweep(
     scenario, reference, tmp_path, monkeypatch
 ):
-    from sim.experiments import runner
+    from sim.experiments import folder
 
-    real = runner.Parts.clear
+    real = folder.Parts.clear
 
     def killed(self):
         raise KeyboardInterrupt  # the kill arrives as parts/ is being removed
 
-    monkeypatch.setattr(runner.Parts, "clear", killed)
+    monkeypatch.setattr(folder.Parts, "clear", killed)
     out = tmp_path / "s"
     with pytest.raises(KeyboardInterrupt):
         runs.sweep(scenario, out, runs=RUNS, seed=SEED, chunk_size=CHUNK)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "merged" and (out / "parts").is_dir()
-    monkeypatch.setattr(runner.Parts, "clear", real)
+    monkeypatch.setattr(folder.Parts, "clear", real)
     report = runs.sweep(scenario, out, runs=RUNS, seed=SEED, chunk_size=CHUNK, resume=True)
     assert report.status == "complete" and report.ran == 0  # nothing is run again
     assert json.loads((out / "manifest.json").read_text())["status"] == "complete"

@@ -43,17 +43,15 @@ from sim.analysis.scores import (
     reliability,
 )
 from sim.errors import OptionError, OutputError, ScenarioError, writing
+from sim.experiments.folder import RESUME_HINT, Parts, write_json
 from sim.experiments.runner import (
-    RESUME_HINT,
     Backend,
     Execution,
-    Parts,
     Report,
     check_runs,
     check_seed,
     run_design,
     run_seed,
-    write_json,
 )
 from sim.model.simulate import make_model
 from sim.scenario import library, overlay

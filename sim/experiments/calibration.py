@@ -45,7 +45,8 @@ from sim.analysis.scores import FLOOR, OUTCOME_CLASSES, VOTE_CLASSES, outcome_cl
 from sim.errors import OptionError
 from sim.experiments.backtest import BacktestConfig, backtest
 from sim.experiments.backtest import prepare as prepare_backtest
-from sim.experiments.runner import Execution, write_json
+from sim.experiments.folder import write_json
+from sim.experiments.runner import Execution
 from sim.model import context as ctx
 from sim.model import voting as vt
 from sim.scenario.behaviour import CALIBRATED, calibrated

@@ -54,17 +54,15 @@ from sim.analysis.indices import (
     swings,
 )
 from sim.errors import OptionError, OutputError, ScenarioError, StabsimError, writing
+from sim.experiments.folder import RESUME_HINT, Parts, write_json
 from sim.experiments.runner import (
     MAX_RUNS,
-    RESUME_HINT,
     Backend,
     Execution,
-    Parts,
     Report,
     check_seed,
     run_design,
     run_seed,
-    write_json,
 )
 from sim.model.simulate import make_model
 from sim.scenario import overlay

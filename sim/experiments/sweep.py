@@ -32,19 +32,17 @@ import pyarrow.parquet as pq
 from sim.analysis.folders import labels_of
 from sim.analysis.summary import Layout, SummaryBuilder, coalition_key, text_key
 from sim.errors import OptionError, OutputError, ScenarioError, writing
+from sim.experiments.folder import RESUME_HINT, Parts, write_json
 from sim.experiments.runner import (
     MAX_RUNS,
     MAX_TASKS,
-    RESUME_HINT,
     Backend,
     Execution,
-    Parts,
     Report,
     check_runs,
     check_seed,
     run_design,
     run_seed,
-    write_json,
 )
 from sim.model.result import RunResult
 from sim.model.simulate import make_model
@@ -136,7 +134,9 @@ def make_plan(
     kept = scenario.kept
     blob = json.dumps([scenario.data, protocol, grid, kept], sort_keys=True, default=str).encode()
     key = hashlib.sha256(blob).hexdigest()[:16]
-    plan = Plan(scenario.data, scenario.source, protocol, seed, runs, axes, params, paths, key, kept)
+    plan = Plan(
+        scenario.data, scenario.source, protocol, seed, runs, axes, params, paths, key, kept
+    )
     points = []
     for values in plan.grid:
         for path in values:

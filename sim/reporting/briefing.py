@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 
 from sim.analysis.folders import SweepFolder, open_sweep
 from sim.errors import OptionError, writing
-from sim.experiments.runner import atomic_write, claim_files
+from sim.experiments.folder import atomic_write, claim_files
 from sim.reporting import charts, style
 from sim.reporting.sections import Section, sweep_section, whatif_sections
 from sim.reporting.style import Frame

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from sim.analysis.discover import describe_target, discover
 from sim.analysis.folders import SweepFolder, read_result
-from sim.experiments.runner import write_json
+from sim.experiments.folder import write_json
 from sim.reporting import charts
 from sim.reporting import record_charts as rc
 from sim.reporting import whatif_charts as wc

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from sim.analysis.discover import describe_target
 from sim.errors import writing
-from sim.experiments.runner import claim_files
+from sim.experiments.folder import claim_files
 from sim.reporting import style
 from sim.reporting.findings import what_changed
 
