@@ -4,6 +4,7 @@ one point). Session-scoped: each sweep runs once, in this process (``workers=1``
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -77,6 +78,11 @@ def _one_point(grid: Path, out: Path) -> Path:
     for axis in summary["grid_axes"]:
         axis["values"] = axis["values"][:1]
     (out / "summary.json").write_text(json.dumps(summary))
+    manifest = json.loads((out / "manifest.json").read_text())  # the edit is recorded, so
+    manifest["checksums"]["summary.json"] = hashlib.sha256(  # readers take it as whole
+        (out / "summary.json").read_bytes()
+    ).hexdigest()
+    (out / "manifest.json").write_text(json.dumps(manifest))
     return out
 
 
