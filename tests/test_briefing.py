@@ -65,10 +65,13 @@ def test_headline_sentences_recomputed_by_hand(sweeps):
 def test_grid_sentence_names_the_extremes(sweeps):
     summary = json.loads((sweeps["grid1"] / "summary.json").read_text())
     text = " ".join(f.text for f in findings.sweep_findings(open_sweep(sweeps["grid1"])))
-    assert "Across the grid, adoption" in text and "actors.P.status_quo" in text
+    # the parameter in words, never its dotted path
+    assert "Across the grid, adoption" in text and "actors.P.status_quo" not in text
+    value = summary["points"][0]["grid"]["actors.P.status_quo"]
     assert text.startswith(
-        f"At the grid point actors.P.status_quo = {summary['points'][0]['grid']['actors.P.status_quo']:.3g}"
+        f"At the grid point where Permanent member's value of no resolution is {value:.3g}"
     )
+    assert "(with Permanent member's value of no resolution at " in text
 
 
 class _Refs(HTMLParser):

@@ -88,11 +88,15 @@ def test_sensitivity_sentences_read_their_numbers_from_the_file(folders):
         _in_order(f, doc)
     assert "Adoption does not vary over the design" in text and "ranked" in text
     lever = doc["indices"]["viable"]["indices"]["actors.M01.troops.max"]
-    assert f"actors.M01.troops.max {lever['ST']:.2f} (" in text
-    for dummy in ("actors.M05.capability", "actors.M06.flexibility"):
+    # parameters in words, named from the analysed scenario's manifest
+    assert f"Member M01's troop pledge {lever['ST']:.2f} (" in text
+    assert "actors." not in text
+    words = {"actors.M05.capability": "Member M05's weight in the talks",
+             "actors.M06.flexibility": "Member M06's flexibility"}  # fmt: skip
+    for dummy, said in words.items():
         ci = doc["indices"]["viable"]["indices"][dummy]["ST_ci"]
         if ci["low"] <= 0:
-            assert f"{dummy} " not in text.split("viable force (")[1].split(".")[0]
+            assert f"{said} " not in text.split("viable force (")[1].split(".")[0]
     assert [p.key for p in section.pages] == ["tornado-viable", "indices-viable"]
 
 

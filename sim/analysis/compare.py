@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.folders import open_sweep
+from sim.analysis.folders import Labels, open_sweep
 from sim.analysis.summary import wilson
 
 SCHEMA = "stabsim-compare/1"
@@ -76,6 +76,7 @@ class Side:
     point: dict[str, Any]
     runs: dict[str, np.ndarray] | None  # column -> values at this point, ordered by run
     names: dict[str, str]  # actor id -> name
+    labels: Labels | None = None  # every name of the sweep's scenario
 
 
 def read_side(out: Path, point: int) -> Side:
@@ -92,7 +93,7 @@ def read_side(out: Path, point: int) -> Side:
         runs = {c: t[c].to_numpy(zero_copy_only=False)[at] for c in cols}
         order = np.argsort(runs["run"], kind="stable")
         runs = {c: v[order] for c, v in runs.items()}
-    return Side(Path(out), sweep.summary, pt, runs, sweep.names)
+    return Side(Path(out), sweep.summary, pt, runs, sweep.names, sweep.labels)
 
 
 def paired(a: Side, b: Side) -> bool:
@@ -171,6 +172,7 @@ def compare(a: Side, b: Side, pairing: bool = True) -> dict[str, Any]:
         ),
         "confidence": 0.95,
         "changes": rows,
+        "labels": (a.labels or b.labels).to_json() if (a.labels or b.labels) else None,
     }
 
 

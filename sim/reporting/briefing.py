@@ -135,7 +135,7 @@ def report(folder: str | Path, formats: Sequence[str] = FORMATS, point: int = 0,
         raise OptionError("format", f"expected pdf, html or both, got {bad[0]}")
     folder = Path(folder)
     sections = [sweep_section(res, point)]
-    sections += whatif_sections(folder, sensitivity, compare, discover, backtest)
+    sections += whatif_sections(folder, sensitivity, compare, discover, backtest, res.labels)
     written: list[Path] = []
     pngs: dict[str, bytes] = {}
     for sec in sections:
@@ -186,7 +186,11 @@ def write_html(res: SweepFolder, sections: Sequence[Section], pngs: dict[str, by
                point: int = 0) -> str:  # fmt: skip
     """The pack as one self-contained HTML page (images inlined as base64 PNG): each section's
     heading, its sentences, then its charts."""
-    e = html.escape
+    e = html.escape  # attributes
+
+    def t(text: str) -> str:  # text between tags: quotes stay quotes
+        return html.escape(text, quote=False)
+
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -196,7 +200,7 @@ def write_html(res: SweepFolder, sections: Sequence[Section], pngs: dict[str, by
     ]
     for sec in sections:
         parts.append(f'<section id="{_slug(sec.heading)}"><h2>{e(sec.heading)}</h2><ul>')
-        parts += [f"<li>{e(f.text)}</li>" for f in sec.found]
+        parts += [f"<li>{t(f.text)}</li>" for f in sec.found]
         parts.append("</ul>")
         for page in sec.pages:
             data = base64.b64encode(pngs[page.key]).decode("ascii")

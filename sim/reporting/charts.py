@@ -26,7 +26,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from sim.analysis.folders import ClauseLabels, SweepFolder
+from sim.analysis.folders import ClauseLabels, Labels, SweepFolder
+from sim.analysis.naming import parameter_words, value_words
 from sim.model.result import OUTCOMES
 from sim.reporting import style
 from sim.reporting.style import Frame, ci, num, pct
@@ -38,20 +39,23 @@ SweepResults = SweepFolder
 # --- the frame: subtitle and source line ------------------------------------------------------
 
 
-def grid_label(grid: dict[str, float]) -> str:
-    """A grid point as ``path = value, path = value``."""
-    return ", ".join(f"{k} = {v:.3g}" for k, v in grid.items())
+def grid_label(grid: dict[str, float], labels: Labels | None = None) -> str:
+    """A grid point in words: ``France's salience on force leadership = 0.2, ...``."""
+    return ", ".join(f"{parameter_words(k, labels)} = {v:.3g}" for k, v in grid.items())
 
 
 def subtitle(res: SweepResults, point: int | None = 0) -> str:
-    """What was run: scenario, runs, seed, protocol, fixed settings and the grid point."""
+    """What was run: scenario, runs, seed, protocol, fixed settings and the grid point (each
+    parameter in words)."""
     s = res.summary
     runs = f"{s['runs_per_point']:,} run" + ("s" if s["runs_per_point"] != 1 else "")
     parts = [res.title, runs, f"seed {s['seed']}", f"protocol {s['protocol']}"]
     if s.get("set"):
-        parts.append("set " + ", ".join(f"{k} = {v}" for k, v in s["set"].items()))
+        parts.append("with " + ", ".join(f"{parameter_words(k, res.labels)} = "
+                                         f"{value_words(k, v, res.labels)}"
+                                         for k, v in s["set"].items()))  # fmt: skip
     if point is not None and res.point(point)["grid"]:
-        parts.append("at " + grid_label(res.point(point)["grid"]))
+        parts.append("at " + grid_label(res.point(point)["grid"], res.labels))
     elif point is None and s.get("grid_axes"):
         parts[1] = f"{s['runs_per_point']:,} runs at each of {len(s['points'])} grid points"
     return " · ".join(parts)
@@ -698,7 +702,7 @@ def grid(res: SweepResults, point: int | None = None, size: Sequence[float] = st
             ax.set_xlim(x.min() - 0.04 * span, x.max() + 0.3 * span)
             ax.set_xticks(x, [f"{v:.3g}" for v in x])
             ax.spines["bottom"].set_bounds(x.min(), x.max())
-            ax.set_xlabel(axes_[0]["path"])
+            ax.set_xlabel(parameter_words(axes_[0]["path"], res.labels))
             ax.set_ylabel("share of runs")
         else:
             xs, ys = axes_[0]["values"], axes_[1]["values"]
@@ -714,8 +718,8 @@ def grid(res: SweepResults, point: int | None = None, size: Sequence[float] = st
                                 color="white" if z[i, j] < 55 else style.INK)  # fmt: skip
                 ax.set_xticks(range(len(xs)), [f"{v:.3g}" for v in xs])
                 ax.set_yticks(range(len(ys)), [f"{v:.3g}" for v in ys])
-                ax.set_xlabel(axes_[0]["path"])
-                ax.set_ylabel(axes_[1]["path"])
+                ax.set_xlabel(textwrap.fill(parameter_words(axes_[0]["path"], res.labels), 45))
+                ax.set_ylabel(textwrap.fill(parameter_words(axes_[1]["path"], res.labels), 35))
                 ax.set_title(f"P({names[key].lower()})", loc="left", fontsize=10)
                 for sp in ax.spines.values():
                     sp.set_visible(False)

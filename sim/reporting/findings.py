@@ -20,14 +20,16 @@ Rules:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from sim.analysis.discover import describe_target
-from sim.analysis.folders import SweepFolder
+from sim.analysis.folders import Labels, SweepFolder
+from sim.analysis.naming import parameter_words, possessive, value_words
 from sim.model.result import OUTCOMES
 from sim.reporting import charts, style
-from sim.reporting.tables import reason_phrase
+from sim.reporting.tables import reason_phrase, reason_words
 
 OUTPUTS = {"adopted": "adoption", "viable": "a viable force"}
 WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
@@ -119,10 +121,12 @@ def sweep_findings(res: SweepFolder, point: int = 0) -> list[Finding]:
     pt = s["points"][point]
     at = f"points/{point}"
     out: list[Finding] = []
+    labels = res.labels
     if pt["grid"]:
-        f = Writer(s).w("At the grid point ")
+        f = Writer(s).w("At the grid point where ")
         for j, path in enumerate(pt["grid"]):
-            f.w(", " if j else "").w(f"{path} = ").v(f"{at}/grid/{path}", "grid")
+            f.w(" and " if j else "").w(f"{parameter_words(path, labels)} is ")
+            f.v(f"{at}/grid/{path}", "grid")
         out.append(f.w(" (the charts of one point show it too):").done())
 
     # the outcome
@@ -142,20 +146,7 @@ def sweep_findings(res: SweepFolder, point: int = 0) -> list[Finding]:
                 f.w(")")
     out.append(f.w(".").done())
 
-    # why it is not adopted, outcome by outcome
-    cl = {c.id: c for c in res.clauses}
-
-    def words(cid: str, option: str) -> str:
-        return cl[cid].option(option) if cid in cl else option
-
-    for o in OUTCOMES[1:]:
-        top = (pt.get("why") or {}).get(o) or []
-        if not pt["outcomes"][o]["count"] or not top:
-            continue
-        phrase = reason_phrase(top[0], res.names, words)
-        f = Writer(s).w(f"{style.OUTCOME_LABELS[o]} runs ({o}: ").v(f"{at}/outcomes/{o}/p", "pct")
-        f.w(f"): most often {phrase}, in ").v(f"{at}/why/{o}/0/p", "pct").w(" of them.")
-        out.append(f.done())
+    out += reason_findings(res, point)
 
     # the text
     if pt["texts"]:
@@ -245,29 +236,66 @@ def sweep_findings(res: SweepFolder, point: int = 0) -> list[Finding]:
                 continue
             f = Writer(s).w(f"Across the grid, {label} ranges from ")
             for i, word in ((lo, " to "), (hi, ".")):
-                f.v(f"points/{i}/{key}/p", "pct").w(" (at ")
+                f.v(f"points/{i}/{key}/p", "pct").w(" (with ")
                 for j, path in enumerate(pts[i]["grid"]):
-                    f.w(", " if j else "").w(f"{path} = ").v(f"points/{i}/grid/{path}", "grid")
+                    f.w(" and " if j else "").w(f"{parameter_words(path, labels)} at ")
+                    f.v(f"points/{i}/grid/{path}", "grid")
                 f.w(")" + word)
             out.append(f.done())
+    return out
+
+
+REASONS_SHOWN = 3  # reasons named per outcome
+
+
+def reason_findings(res: SweepFolder, point: int = 0) -> list[Finding]:
+    """Why runs did not end in adoption: for every other outcome that happened, its most
+    frequent reasons from the run records (at most three, each a share of that outcome's
+    runs), or a sentence that the runs recorded none."""
+    s = res.summary
+    pt = s["points"][point]
+    at = f"points/{point}"
+    named = reason_words(res.labels)
+    out = []
+    for o in OUTCOMES[1:]:
+        if not pt["outcomes"][o]["count"]:
+            continue
+        top = ((pt.get("why") or {}).get(o) or [])[:REASONS_SHOWN]
+        f = Writer(s).w(f"{style.OUTCOME_LABELS[o]} runs ({o}: ").v(f"{at}/outcomes/{o}/p", "pct")
+        if not top:
+            out.append(f.w("): their run records give no reason.").done())
+            continue
+        f.w("): most often ")
+        for i, r in enumerate(top):
+            f.w("; then " if i else "").w(f"{reason_phrase(r, **named)}, in ")
+            f.v(f"{at}/why/{o}/{i}/p", "pct").w("" if i else " of them")
+        out.append(f.w(".").done())
     return out
 
 
 # --- comparisons ---------------------------------------------------------------------------------
 
 
-def what_changed(a: dict[str, Any], b: dict[str, Any]) -> str:
-    """The settings B has and A lacks, as a phrase ("With actors.ARE.troops.max=2000")."""
+def labels_in(result: dict[str, Any]) -> Labels | None:
+    """The names a result file carries (``labels``), if it carries them."""
+    return Labels.from_json(result["labels"]) if result.get("labels") else None
+
+
+def what_changed(a: dict[str, Any], b: dict[str, Any], labels: Labels | None = None) -> str:
+    """The settings B has and A lacks, as a phrase in words ("With United Arab Emirates' troop
+    pledge at 2,000")."""
     sa = {**a["set"], **a["grid"]}
     sb = {**b["set"], **b["grid"]}
-    diff = [f"{k}={v}" for k, v in sb.items() if sa.get(k) != v]
-    diff += [f"{k} as in the scenario" for k in sa if k not in sb]
+    diff = [f"{parameter_words(k, labels)} at {value_words(k, v, labels)}"
+            for k, v in sb.items() if sa.get(k) != v]  # fmt: skip
+    diff += [f"{parameter_words(k, labels)} as in the scenario" for k in sa if k not in sb]
     if a["scenario"] != b["scenario"]:
         diff.insert(0, f"scenario {b['scenario']} instead of {a['scenario']}")
     return "With " + ", ".join(diff) if diff else "In the second sweep"
 
 
-def item_label(key: str, names: dict[str, str]) -> str:
+def item_label(key: str, names: dict[str, str], labels: Labels | None = None) -> str:
+    """A compared probability in words ("the chance Russian Federation vetoes")."""
     kind, _, name = key.partition(".")
     if key == "outcome.adopted":
         return "adoption"
@@ -283,9 +311,12 @@ def item_label(key: str, names: dict[str, str]) -> str:
         return f"the chance {names.get(name, name)} joins the force"
     if kind == "clause":
         clause, _, option = name.partition(".")
+        cl = next((c for c in labels.clauses if c.id == clause), None) if labels else None
+        if cl is not None:
+            return f"the share of adopted texts with {cl.label.lower()}: {cl.option(option)}"
         return f"the share of adopted texts with {clause} = {option}"
     member, _, vote = name.rpartition(".")
-    return f"{names.get(member, member)}'s {vote} votes"
+    return f"{possessive(names.get(member, member))} {vote} votes"
 
 
 def points(x: float) -> str:
@@ -325,7 +356,7 @@ def compare_sentences(
     """Briefing sentences for the significant changes: outcomes and viability first, then
     vetoes, then joining, largest first within each; one sentence when nothing moves beyond
     noise."""
-    head = label or what_changed(result["a"], result["b"])
+    head = label or what_changed(result["a"], result["b"], labels_in(result))
     rows = [result["changes"][i] for i in briefing_rows(result, top)]
     if not rows:
         return [f"{head}, no outcome, veto or contribution changes beyond noise "
@@ -338,9 +369,14 @@ def compare_sentences(
 # --- what-if sections ----------------------------------------------------------------------------
 
 
-def sensitivity_findings(result: dict[str, Any], output: str) -> list[Finding]:
+def sensitivity_findings(result: dict[str, Any], output: str,
+                         labels: Labels | None = None) -> list[Finding]:  # fmt: skip
     """The ranking of one output (only parameters whose interval clears zero) and its largest
-    swing, or an honest sentence that there is nothing to rank."""
+    swing, or an honest sentence that there is nothing to rank; parameters in words."""
+
+    def words(path: str) -> str:
+        return parameter_words(path, labels)
+
     src = "sensitivity.json"
     what = OUTPUTS.get(output, output)
     sobol = result["method"] == "sobol"
@@ -364,7 +400,7 @@ def sensitivity_findings(result: dict[str, Any], output: str) -> list[Finding]:
                 f"{'' if k > 1 else 's'} for {what}")  # fmt: skip
         f = Writer(result, src).w(f"{head} ({name}, 95% CI): ")
         for i, p in enumerate(clear):
-            f.w("; " if i else "").w(f"{p} ").v(f"{at}/{p}/{key}", "idx").w(" (")
+            f.w("; " if i else "").w(f"{words(p)} ").v(f"{at}/{p}/{key}", "idx").w(" (")
             f.v(f"{at}/{p}/{key}_ci/low", "idx").w(" to ").v(f"{at}/{p}/{key}_ci/high", "idx")
             f.w(")")
         if k < min(TOP, len(result["params"])):
@@ -376,7 +412,7 @@ def sensitivity_findings(result: dict[str, Any], output: str) -> list[Finding]:
     else:
         p = result["ranking"][output][0]
         f = Writer(result, src).w(f"No parameter's {name} for {what} is clearly above zero ")
-        f.w(f"(the largest, {p}, ").v(f"{at}/{p}/{key}", "idx").w(", 95% CI ")
+        f.w(f"(the largest, {words(p)}, ").v(f"{at}/{p}/{key}", "idx").w(", 95% CI ")
         f.v(f"{at}/{p}/{key}_ci/low", "idx").w(" to ").v(f"{at}/{p}/{key}_ci/high", "idx")
         out.append(f.w("), so none is ranked; more --base-runs or --replicates would tell "
                        "whether any matters.").done())  # fmt: skip
@@ -388,7 +424,7 @@ def sensitivity_findings(result: dict[str, Any], output: str) -> list[Finding]:
                                        f"{what} from its baseline ").v(f"{sw}/baseline", "pct")  # fmt: skip
             out.append(f.w(".").done())
         else:
-            f = Writer(result, src).w(f"On its own, {lead['path']} moves {what} most: ")
+            f = Writer(result, src).w(f"On its own, {words(lead['path'])} moves {what} most: ")
             f.v(f"{sw}/baseline", "pct").w(" at the baseline, ").v(f"{sw}/params/0/at_low", "pct")
             f.w(" with it at ").v(f"{sw}/params/0/low", "val").w(" and ")
             f.v(f"{sw}/params/0/at_high", "pct").w(" at ").v(f"{sw}/params/0/high", "val")
@@ -406,7 +442,7 @@ def compare_findings(result: dict[str, Any]) -> list[Finding]:
         return (
             f.v("label", "raw")
             if result.get("label")
-            else f.w(what_changed(result["a"], result["b"]))
+            else f.w(what_changed(result["a"], result["b"], labels_in(result)))
         )
 
     if not rows:
@@ -430,8 +466,9 @@ def compare_findings(result: dict[str, Any]) -> list[Finding]:
     return out
 
 
-def discover_findings(result: dict[str, Any]) -> list[Finding]:
-    """The base rate, then each rule with its density and coverage (as ``stabsim discover``)."""
+def discover_findings(result: dict[str, Any], labels: Labels | None = None) -> list[Finding]:
+    """The base rate, then each rule with its density and coverage (as ``stabsim discover``),
+    each condition in words with its threshold read from the rule's bounds."""
     src = f"discover-{result['target']}.json"
     what = describe_target(result["target"])
     f = Writer(result, src).w(f"{what[0].upper()}{what[1:]} in ").v("hits", "num").w(" of ")
@@ -444,8 +481,16 @@ def discover_findings(result: dict[str, Any]) -> list[Finding]:
     out = [f.w("; it is most likely under these conditions:").done()]
     for i, r in enumerate(result["rules"]):
         f = Writer(result, src).w("When ")
-        for j in range(len(r["conditions"])):
-            f.w(" and " if j else "").v(f"rules/{i}/conditions/{j}", "raw")
+        for j, path in enumerate(sorted(r["bounds"])):
+            lo, hi = r["bounds"][path]
+            words, at = parameter_words(path, labels), f"rules/{i}/bounds/{path}"
+            f.w(" and " if j else "")
+            if math.isfinite(lo) and math.isfinite(hi):
+                f.v(f"{at}/0", "val").w(f" < {words} <= ").v(f"{at}/1", "val")
+            elif math.isfinite(lo):
+                f.w(f"{words} > ").v(f"{at}/0", "val")
+            else:
+                f.w(f"{words} <= ").v(f"{at}/1", "val")
         f.w(f": {what} in ").v(f"rules/{i}/density", "pct0").w(" of runs, covering ")
         f.v(f"rules/{i}/coverage", "pct0").w(" of such runs (").v(f"rules/{i}/runs", "num")
         f.w(" runs, ").v(f"rules/{i}/support", "pct0").w(" of the sweep).")
