@@ -169,6 +169,7 @@ def outcomes(res: SweepResults, point: int = 0, size: Sequence[float] = style.SL
 # --- 2. the surviving texts -------------------------------------------------------------------
 
 TOP_TEXTS = 5
+LABEL_WRAP = 34  # characters per line of a clause label on an axis
 
 
 def texts_title(pt: dict[str, Any]) -> str:
@@ -221,7 +222,8 @@ def texts(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLIDE
                     tab.add_patch(_cell(x, y, "#FEE391"))
                 tab.text(x, y, textwrap.fill(cl.option(o), width), ha="center", va="center",
                          fontsize=8.5, fontweight="bold" if differs else "normal")  # fmt: skip
-        tab.set_yticks(range(len(clauses)), [c.label for c in clauses][::-1])
+        tab.set_yticks(range(len(clauses)), [textwrap.fill(c.label, LABEL_WRAP)
+                                             for c in clauses][::-1])  # fmt: skip
         tab.set_xticks(xs, [f"text #{t['rank']}" for t in top])
         tab.xaxis.tick_top()
         tab.tick_params(length=0)
@@ -322,7 +324,7 @@ def clauses(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLI
         longest = max((len(t) for _, t in notes), default=0)
         extra = longest * 0.068 / (0.75 * w_in) * 100
         _percent_axis(ax, limit=100 + (extra + 3 if notes else 1))
-        ax.set_yticks(ys, [c.label for c in res.clauses], fontsize=10)
+        ax.set_yticks(ys, [textwrap.fill(c.label, LABEL_WRAP) for c in res.clauses], fontsize=10)
         ax.tick_params(axis="y", length=0)
         ax.set_xlabel("share of adopted texts")
         for sp in ("left",):
@@ -658,6 +660,24 @@ def grid_title(res: SweepResults) -> str:
     return f"Adoption {move(a0, a1)}, viable force {move(v0, v1)}, first to last grid point"
 
 
+def every(labels: Sequence[str], room: float, size: float = 10.0, gap: float = 0.15) -> int:
+    """Label every k-th of evenly spaced ticks so that none collides: ``room`` inches hold the
+    ticks, each label as wide as the widest at ``size`` points plus ``gap`` inches."""
+    if len(labels) < 2:
+        return 1
+    widest = max(style.text_width(t, size) for t in labels) + gap
+    return max(1, int(np.ceil(widest / (room / (len(labels) - 1)))))
+
+
+def _ticks(ax: Any, axis: str, values: Sequence[float], room: float, at: Any = None) -> None:
+    """Ticks at every value, labelled at every k-th (:func:`every`; the first always)."""
+    text = [f"{v:.3g}" for v in values]
+    k = every(text, room) if axis == "x" else max(1, int(np.ceil(0.22 / (room / len(text)))))
+    shown = [t if i % k == 0 else "" for i, t in enumerate(text)]
+    setter = ax.set_xticks if axis == "x" else ax.set_yticks
+    setter(list(at if at is not None else values), shown)
+
+
 def grid(res: SweepResults, point: int | None = None, size: Sequence[float] = style.SLIDE,
          note: str | None = None) -> Figure:  # fmt: skip
     """Adoption and a viable force against the varied parameter, with 95% bands (one axis), or
@@ -668,7 +688,7 @@ def grid(res: SweepResults, point: int | None = None, size: Sequence[float] = st
         return _empty(frame, "This sweep ran one point. Add --vary PATH=START:STOP:STEPS to see "
                              "how adoption and the force move with a parameter.", size)  # fmt: skip
     what = ("bands and whiskers: 95% Wilson intervals" if len(axes_) == 1
-            else "cells: probability (95% Wilson interval, in %)")  # fmt: skip
+            else "cells: probability (95% Wilson interval, in %, where the cells have room)")  # fmt: skip
     frame = _frame(res, grid_title(res), None, what, note)
     fig = style.figure(frame, size)
     pts = res.summary["points"]
@@ -700,24 +720,29 @@ def grid(res: SweepResults, point: int | None = None, size: Sequence[float] = st
             _percent_axis(ax, "y", limit=104)
             span = x.max() - x.min() or 1.0
             ax.set_xlim(x.min() - 0.04 * span, x.max() + 0.3 * span)
-            ax.set_xticks(x, [f"{v:.3g}" for v in x])
+            w_in = fig.get_size_inches()[0]
+            _ticks(ax, "x", x, room=(w_in - 1.6) / 1.34)  # the values span 1/1.34 of the axis
             ax.spines["bottom"].set_bounds(x.min(), x.max())
             ax.set_xlabel(parameter_words(axes_[0]["path"], res.labels))
             ax.set_ylabel("share of runs")
         else:
             xs, ys = axes_[0]["values"], axes_[1]["values"]
             panels = fig.subplots(1, 2)
+            w_in, h_in = fig.get_size_inches()
+            cell_w = (w_in - 2.8) / 2 / len(xs)  # inches per cell, about
+            cell_h = (h_in - 2.4) / len(ys)
+            spell = cell_w >= 0.5 and cell_h >= 0.3  # room to write each cell's numbers
             for ax, (key, ss) in zip(panels, series.items(), strict=True):
                 z = np.array([100 * (s["p"] or 0) for s in ss]).reshape(len(xs), len(ys)).T
                 im = ax.imshow(z, origin="lower", cmap="cividis", vmin=0, vmax=100, aspect="auto")
-                for i in range(len(ys)):
+                for i in range(len(ys) if spell else 0):
                     for j in range(len(xs)):
                         s = ss[j * len(ys) + i]
                         ax.text(j, i, f"{pct(s['p'])}\n({100 * s['low']:.0f}–{100 * s['high']:.0f})",
                                 ha="center", va="center", fontsize=7.5,
                                 color="white" if z[i, j] < 55 else style.INK)  # fmt: skip
-                ax.set_xticks(range(len(xs)), [f"{v:.3g}" for v in xs])
-                ax.set_yticks(range(len(ys)), [f"{v:.3g}" for v in ys])
+                _ticks(ax, "x", xs, cell_w * (len(xs) - 1), at=range(len(xs)))
+                _ticks(ax, "y", ys, cell_h * len(ys), at=range(len(ys)))
                 ax.set_xlabel(textwrap.fill(parameter_words(axes_[0]["path"], res.labels), 45))
                 ax.set_ylabel(textwrap.fill(parameter_words(axes_[1]["path"], res.labels), 35))
                 ax.set_title(f"P({names[key].lower()})", loc="left", fontsize=10)
