@@ -540,9 +540,17 @@ def path_clauses(res: SweepResults) -> list[ClauseLabels]:
     return [c for c in res.clauses if c.kind in ("ordered", "scale") and len(c.options) > 1]
 
 
+def first_round(res: SweepResults, point: int = 0) -> int:
+    """The first round the paths hold: 0, the opening draft (sweeps write it), or 1 in folders
+    written before they did."""
+    assert res.paths is not None
+    rnd = _column(res.paths.filter(pc.equal(res.paths["point"], point)), "round")
+    return int(rnd.min()) if len(rnd) else 0
+
+
 def path_matrix(res: SweepResults, cl: ClauseLabels, point: int = 0) -> np.ndarray:
-    """Option index of the draft per run (rows) and round (columns); a run that ended keeps
-    its final draft in the later rounds."""
+    """Option index of the draft per run (rows) and round (columns, from :func:`first_round`:
+    column 0 is the opening draft); a run that ended keeps its final draft in later rounds."""
     assert res.paths is not None
     t = res.paths.filter(pc.equal(res.paths["point"], point))
     run = _column(t, "run")
@@ -552,20 +560,39 @@ def path_matrix(res: SweepResults, cl: ClauseLabels, point: int = 0) -> np.ndarr
     index = {o: i for i, o in enumerate(cl.options)}
     opt = np.array([index.get(o, -1) for o in t[f"text.{cl.id}"].to_pylist()], dtype=float)
     runs_u, row = np.unique(run, return_inverse=True)
-    r_max = int(rnd.max())
-    m = np.full((len(runs_u), r_max), np.nan)
-    m[row, rnd - 1] = opt
-    for j in range(1, r_max):  # carry the last draft forward
+    r0, width = int(rnd.min()), int(rnd.max() - rnd.min()) + 1
+    m = np.full((len(runs_u), width), np.nan)
+    m[row, rnd - r0] = opt
+    for j in range(1, width):  # carry the last draft forward
         gap = np.isnan(m[:, j])
         m[gap, j] = m[gap, j - 1]
     return m
 
 
 def path_active(res: SweepResults, point: int = 0) -> np.ndarray:
-    """Runs still negotiating in each round (index 0 = round 1)."""
+    """Runs still negotiating in each round (index 0 = :func:`first_round`; at the opening
+    draft, every run)."""
     assert res.paths is not None
     rnd = _column(res.paths.filter(pc.equal(res.paths["point"], point)), "round")
-    return np.bincount(rnd, minlength=2)[1:] if len(rnd) else np.zeros(1, dtype=int)
+    return np.bincount(rnd - rnd.min()) if len(rnd) else np.zeros(1, dtype=int)
+
+
+def _label_every(names: Sequence[str], spacing: float, size: float = 8.0) -> int:
+    """Label every k-th of ticks ``spacing`` inches apart so that labels of ``names`` (lines
+    of ``size`` points) do not run into each other: a long scale shows every few steps."""
+    lines = max((n.count("\n") + 1 for n in names), default=1)
+    tall = lines * size * 1.25 / 72 + 0.03
+    return max(1, int(np.ceil(tall / max(spacing, 1e-6))))
+
+
+def _two_lines(text: str, widths: Sequence[int] = (13, 16, 20, 24)) -> str:
+    """An option's name on at most two short lines where it can be (a three-line label runs
+    into its neighbour on a small panel): wrapped at the narrowest width that does."""
+    for width in widths:
+        lines = textwrap.wrap(text, width)
+        if len(lines) <= 2:
+            break
+    return "\n".join(lines)
 
 
 def path(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLIDE,
@@ -579,6 +606,8 @@ def path(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLIDE,
         return _empty(_frame(res, "Negotiation path not available", point, "", note), why, size)
     mats = {c.id: path_matrix(res, c, point) for c in cls}
     active = path_active(res, point)
+    r0 = first_round(res, point)
+    start = "the opening draft" if r0 == 0 else "the first round"
     shown = max(1, int(np.flatnonzero(active >= 0.01 * active[0]).max(initial=0)) + 1)
     mats = {k: m[:, :shown] for k, m in mats.items()}
     moved = [
@@ -587,19 +616,24 @@ def path(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLIDE,
         if mats[c.id].size and np.median(mats[c.id][:, 0]) != np.median(mats[c.id][:, -1])
     ]
     if moved:
-        title = "The draft moves on " + ", ".join(c.label for c in moved[:3]) + " during the talks"
+        named = [c.label for c in moved[:3]]
+        said = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+        title = f"The talks move the draft away from {start} on {said}"
     else:
-        title = "The median draft holds its position from the first round to the vote"
+        title = f"The median draft holds its position from {start} to the vote"
     frame = _frame(
         res,
         title,
         point,
-        "bands: middle 50% and 90% of runs; a run that ended keeps its final draft; rounds reached by under 1% of runs not shown",
+        "open: the opening draft, before any round; bands: middle 50% and 90% of runs; a run that "
+        "ended keeps its final draft; rounds reached by under 1% of runs not shown",
         note,
     )
     fig = style.figure(frame, size)
     ncols = min(3, len(cls))
     nrows = -(-len(cls) // ncols)
+    # inches of one panel's y axis: its row less the panel title, round labels and axis label
+    row_in = (style.plot_height(fig) - 0.35) / (nrows + 0.08) - 0.75
     with style.apply_rc():
         gs = fig.add_gridspec(nrows + 1, ncols, height_ratios=[0.08] + [1.0] * nrows)
         key = fig.add_subplot(gs[0, :])
@@ -609,7 +643,7 @@ def path(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLIDE,
         )
         for ax, cl in zip(axes.flat, cls, strict=False):
             m = mats[cl.id]
-            rounds = np.arange(1, m.shape[1] + 1)
+            rounds = np.arange(r0, r0 + m.shape[1])
             edges = np.append(rounds - 0.5, rounds[-1] + 0.5)
             q = np.nanpercentile(m, [5, 25, 50, 75, 95], axis=0, method="nearest")
 
@@ -621,15 +655,14 @@ def path(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLIDE,
             ax.fill_between(edges, stepped(q[1]), stepped(q[3]), step="post", color=style.BLUE,
                             alpha=0.45, lw=0, label="50% of runs")  # fmt: skip
             ax.step(edges, stepped(q[2]), where="post", color=style.INK, lw=2.2, label="median")
-            ax.set_yticks(
-                range(len(cl.options)),
-                [textwrap.fill(cl.option(o), 13) for o in cl.options],
-                fontsize=8,
-            )
+            names = [_two_lines(cl.option(o)) for o in cl.options]
+            k = _label_every(names, row_in / (len(cl.options) - 0.2))
+            ax.set_yticks(range(len(cl.options)),
+                          [t if i % k == 0 else "" for i, t in enumerate(names)], fontsize=8)  # fmt: skip
             ax.set_ylim(-0.4, len(cl.options) - 0.6)
             ax.set_xlim(edges[0], edges[-1])
-            ax.set_xticks(rounds, [f"{r}\n{n:,}" for r, n in zip(rounds, active, strict=False)],
-                          fontsize=8)  # fmt: skip
+            ax.set_xticks(rounds, [f"{'open' if r == 0 else r}\n{n:,}"
+                                   for r, n in zip(rounds, active, strict=False)], fontsize=8)  # fmt: skip
             ax.set_title(cl.label, loc="left", fontsize=10)
             ax.grid(axis="y", color="#EEEEEE", lw=0.8)
             ax.set_axisbelow(True)
