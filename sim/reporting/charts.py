@@ -24,7 +24,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
 
 from sim.analysis.folders import ClauseLabels, Labels, SweepFolder
 from sim.analysis.naming import parameter_words, value_words
@@ -502,34 +501,60 @@ def coalition(res: SweepResults, point: int = 0, size: Sequence[float] = style.S
     return fig
 
 
-def _total_panel(ax: Any, runs: pa.Table, pt: dict[str, Any]) -> None:
-    """Histogram of total delivered troops over all runs, the requirement, and P(viable)."""
+RATIO_TOP = 2.0  # the last bar holds every run that delivers twice its requirement or more
+
+
+def delivered_share(runs: pa.Table) -> np.ndarray:
+    """Each run's delivered troops divided by that run's own requirement (inf where the run
+    requires none)."""
     delivered = _column(runs, "delivered_troops").astype(float)
     required = _column(runs, "troops_required").astype(float)
-    top = max(float(delivered.max(initial=0)), float(required.max(initial=0)), 1.0)
-    bins = np.linspace(0, top * 1.04, 31)
-    counts, _, _ = ax.hist(delivered, bins=bins, color=style.BLUE, edgecolor="white", lw=0.5)
-    r5, r50, r95 = np.percentile(required, [5, 50, 95]) if len(required) else (0, 0, 0)
-    if r95 > r5:
-        ax.axvspan(r5, r95, facecolor="#FBE3C4", lw=0, zorder=0)
-        req = f"required (dashed): median {num(r50)};\n90% of runs {num(r5)}–{num(r95)} (shaded)"
-    else:
-        req = f"required (dashed): {num(r50)}"
-    ax.axvline(r50, color=style.VERMILLION, lw=2, ls="--")
-    ax.set_ylim(0, max(float(counts.max(initial=0)), 1.0) * 1.75)
-    ax.text(0.02, 0.84, req, transform=ax.transAxes, va="top", ha="left", fontsize=8.5,
-            color=style.VERMILLION, zorder=6,
-            bbox={"boxstyle": "square,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.9})  # fmt: skip
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(required > 0, delivered / np.where(required > 0, required, 1), np.inf)
+
+
+def _total_panel(ax: Any, runs: pa.Table, pt: dict[str, Any]) -> None:
+    """Each run's delivered troops as a share of its own requirement, stacked by whether the
+    run's force is viable (a line at 1: the requirement met), so the viable share is the blue
+    bars' share of all runs, all right of the line."""
+    share = delivered_share(runs)
+    viable = _column(runs, "viable").astype(bool)
+    required = _column(runs, "troops_required").astype(float)
+    step = RATIO_TOP / 20
+    bins = np.append(np.arange(0, RATIO_TOP + step / 2, step), RATIO_TOP + step)
+    clipped = np.minimum(share, RATIO_TOP + step / 2)
+    n = max(len(share), 1)
+    _, _, bars = ax.hist([clipped[viable], clipped[~viable]], bins=bins, stacked=True,
+                         weights=[np.full(viable.sum(), 100 / n), np.full((~viable).sum(), 100 / n)],
+                         color=[style.BLUE, style.LIGHT], edgecolor="white", lw=0.5,
+                         label=["viable", "not viable"])  # fmt: skip
+    for patch in bars[1]:
+        patch.set(hatch="//", edgecolor=style.GREY)
+    ax.axvline(1.0, color=style.VERMILLION, lw=2, ls="--", zorder=5)
+    top = max((p.get_y() + p.get_height() for group in bars for p in group), default=0.0)
+    ax.set_ylim(0, max(top, 1.0) * 2.1)  # room above the bars for the two notes
+    enough = float(np.mean(share >= 1)) if len(share) else 0.0
     v = pt["viable"]
-    ax.text(0.02, 0.98, f"viable in {pct(v['p'])} (95% CI {ci(v)})", transform=ax.transAxes,
-            ha="left", va="top", fontsize=10, fontweight="bold",
+    ax.text(0.02, 0.98, f"viable in {pct(v['p'])} of runs\n(95% CI {ci(v)})", transform=ax.transAxes,
+            ha="left", va="top", fontsize=10, fontweight="bold", zorder=7,
             bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": style.MUTED})  # fmt: skip
-    ax.set_xlim(0, top * 1.06)
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.xaxis.set_major_formatter(lambda x, _: f"{x:,.0f}")
-    ax.set_xlabel("total delivered troops")
-    ax.set_ylabel("runs")
-    ax.set_title("Total delivered troops (bars) vs required", loc="left", fontsize=10)
+    r5, r50, r95 = np.percentile(required, [5, 50, 95]) if len(required) else (0, 0, 0)
+    req = (f"required: median {num(r50)} (90%: {num(r5)}–{num(r95)})" if r95 > r5
+           else f"required: {num(r50)} troops")  # fmt: skip
+    ax.text(0.02, 0.80, f"right of the line: enough troops ({pct(enough)} of runs)\n"
+            f"blue: and a lead nation = viable\n{req}", transform=ax.transAxes,
+            va="top", ha="left", fontsize=8.5, color=style.INK, linespacing=1.3, zorder=6,
+            bbox={"boxstyle": "square,pad=0.2", "fc": "white", "ec": "none"})  # fmt: skip
+    ticks = np.arange(0, RATIO_TOP + 0.01, 0.5)
+    ax.set_xticks([*ticks, RATIO_TOP + step / 2],
+                  [f"{t:g}" for t in ticks] + [f"≥{RATIO_TOP:g}"])  # fmt: skip
+    ax.get_xticklabels()[-2].set_visible(False)  # the overflow bar's label stands for it
+    ax.set_xlim(0, RATIO_TOP + step * 1.2)
+    ax.yaxis.set_major_formatter(lambda x, _: f"{x:.0f}%")
+    ax.set_xlabel("delivered ÷ required troops, per run")
+    ax.set_ylabel("share of runs")
+    ax.set_gid("delivered-share")
+    ax.set_title("Each run: delivered ÷ required troops", loc="left", fontsize=10)
 
 
 # --- 6. the negotiation path -------------------------------------------------------------------

@@ -44,10 +44,11 @@ SWEEP_READINGS = {
     "darker means further along an ordered clause.",
     "votes": "Each member's yes, abstain and no over the runs with a vote; permanent members "
     "(bold) can veto with a no.",
-    "coalition": "Left: chance each contributor joins, and its troops when it does. Right: total "
-    "delivered troops against the requirement.",
-    "path": "The draft's position round by round: the line is the median run, the bands hold "
-    "the middle half and nine runs in ten.",
+    "coalition": "Left: chance each contributor joins, and its troops when it does. Right: each "
+    "run's delivered troops over its own requirement; right of the line the troops suffice, and "
+    "blue runs (also a lead nation) are viable.",
+    "path": "The draft's position from the opening draft (open) round by round: the line is the "
+    "median run, the bands hold the middle half and nine runs in ten.",
 }
 ORDER = ("grid", "outcomes", "texts", "clauses", "votes", "coalition", "path")
 
