@@ -19,7 +19,7 @@ from sim.reporting import charts, style
 from tests import report_sweeps
 from tests.report_sweeps import vetoed_everywhere
 
-EDGES = ["vetoed", "single", "nocontrib", "onepoint", "grid1", "grid2"]
+EDGES = ["vetoed", "single", "nocontrib", "onepoint", "grid1", "grid2", "withdrawn"]
 
 
 @pytest.fixture(scope="session")

@@ -84,9 +84,14 @@ def _frame(res: SweepResults, title: str, point: int | None, what: str, note: st
     return Frame(title, subtitle(res, point), source(res, what), note)
 
 
+EMPTY = "nothing-to-show"
+
+
 def _empty(frame: Frame, message: str, size: Sequence[float]) -> Figure:
-    """A chart that states in words why there is nothing to plot."""
+    """A chart that states in words why there is nothing to plot (its gid says so, so the pack
+    can be checked never to print one)."""
     fig = style.figure(frame, size)
+    fig.set_gid(EMPTY)
     with style.apply_rc():
         ax = fig.add_subplot()
     ax.set_axis_off()
@@ -355,6 +360,10 @@ def votes(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLIDE
     """Each Council member's share of yes / abstain / no over the runs with a vote; permanent
     members first, in bold, under their own heading."""
     pt = res.point(point)
+    if not has_data(res, "votes", point):
+        return _empty(_frame(res, votes_title(pt), point, "", note), "No draft was put to the "
+                      "vote in any run (every run was withdrawn or ended without agreement), so "
+                      "there are no votes to show.", size)  # fmt: skip
     frame = _frame(
         res, votes_title(pt), point, "shares of the runs in which a draft was put to the vote", note
     )
@@ -833,7 +842,7 @@ def has_data(res: SweepResults, name: str, point: int = 0) -> bool:
         "outcomes": True,
         "texts": bool(pt["texts"]),
         "clauses": bool(pt["outcomes"]["adopted"]["count"]),
-        "votes": True,
+        "votes": any(v["voted"] for v in pt["votes"].values()),
         "coalition": bool(pt["contributors"]),
         "path": res.paths is not None and bool(path_clauses(res)),
         "grid": bool(res.summary.get("grid_axes")),

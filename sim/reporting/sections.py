@@ -101,6 +101,7 @@ def plan(res: SweepFolder, point: int = 0) -> tuple[list[str], list[str]]:
         "texts": "no text was adopted in any run",
         "clauses": "no text was adopted in any run",
         "coalition": "the scenario names no troop contributors",
+        "votes": "no draft was put to the vote in any run",
         "path": "negotiation paths were not recorded (rerun the sweep with --paths)"
         if res.paths is None
         else "no ordered or scale clause",
