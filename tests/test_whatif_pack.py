@@ -65,7 +65,7 @@ def test_each_section_adds_its_pages_to_pdf_and_html(folders):
     # viability: tornado + indices; adoption is constant (left out); compare: 1; discover: 1 if rules
     added = 2 + 1 + (1 if disc["rules"] else 0)
     assert _pages(pack.pdf) == pack.cover_pages + n_base + added
-    assert len(pack.sections) == 4
+    assert len(pack.sections) == 5  # with the caveat: what the numbers cover
     assert any("tornado-adopted" in o and "does not vary" in o for o in pack.omitted)
     page = pack.html.read_text()
     refs = _Refs()
@@ -76,7 +76,10 @@ def test_each_section_adds_its_pages_to_pdf_and_html(folders):
     for key in ("tornado-viable", "indices-viable", "compare"):
         assert f'<figure id="{key}">' in page
         assert (gaza / "charts" / f"{key}.png").is_file()
-    assert page.count("<section") == 4
+    assert page.count("<section") == 5
+    # the caveat says how far adoption moves across the analysed inputs' ranges
+    caveat = page.split('<p class="caveat">')[1].split("</p>")[0]
+    assert "In the sensitivity analysis of " in caveat and "chance of adoption" in caveat
 
 
 def test_sensitivity_sentences_read_their_numbers_from_the_file(folders):
@@ -150,5 +153,5 @@ def test_cli_report_prints_the_sections(folders, capsys):
     argv = ["report", str(folders["gaza"]), "--format", "html", "--compare", str(folders["cmp"])]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "sections: Key findings; What changes" in out
+    assert "sections: Key findings; What the numbers cover; What changes" in out
     assert open_sweep(folders["gaza"])  # the sweep folder is still a sweep

@@ -21,15 +21,17 @@ Rules:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from sim.analysis.discover import describe_target
 from sim.analysis.folders import Labels, SweepFolder
-from sim.analysis.naming import parameter_words, possessive, value_words
+from sim.analysis.naming import parameter_words, possessive, setting_words, value_words
 from sim.model.result import OUTCOMES
 from sim.reporting import charts, style
 from sim.reporting.tables import reason_phrase, reason_words
+from sim.scenario.provenance import of_manifest
 
 OUTPUTS = {"adopted": "adoption", "viable": "a viable force"}
 WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
@@ -245,12 +247,12 @@ def sweep_findings(res: SweepFolder, point: int = 0) -> list[Finding]:
     return out
 
 
-REASONS_SHOWN = 3  # reasons named per outcome
+REASONS_SHOWN = 2  # reasons named per outcome
 
 
 def reason_findings(res: SweepFolder, point: int = 0) -> list[Finding]:
     """Why runs did not end in adoption: for every other outcome that happened, its most
-    frequent reasons from the run records (at most three, each a share of that outcome's
+    frequent reasons from the run records (at most two, each a share of that outcome's
     runs), or a sentence that the runs recorded none."""
     s = res.summary
     pt = s["points"][point]
@@ -271,6 +273,127 @@ def reason_findings(res: SweepFolder, point: int = 0) -> list[Finding]:
             f.v(f"{at}/why/{o}/{i}/p", "pct").w("" if i else " of them")
         out.append(f.w(".").done())
     return out
+
+
+# --- what the numbers cover, and the pack's title -------------------------------------------------
+
+
+def caveat_findings(res: SweepFolder, sensitivity: dict[str, Any] | None = None,
+                    labels: Labels | None = None) -> list[Finding]:  # fmt: skip
+    """What the intervals cover and what they do not: the sampling error of these runs only, not
+    the inputs or the model; how many of the scenario's numbers are sourced, conventions,
+    assumptions or unlabelled (counted from the scenario text the manifest keeps, and the
+    files it extends); and, given a sensitivity result, the lowest and highest chance of
+    adoption any one input gives at either end of its range (``labels`` name the inputs)."""
+    s = res.summary
+    runs = "runs" if not s.get("grid_axes") else "runs at each grid point"
+    f = Writer(s).w("The ").v("confidence", "level").w(" intervals are Wilson intervals for the ")
+    f.w("Monte Carlo sampling error of these ").v("runs_per_point", "num")
+    f.w(f" {runs} only: how far each share may lie from its value in endlessly many runs of the ")
+    f.w("same scenario. They do not cover the uncertainty of the inputs (the scenario's numbers ")
+    f.w("and ranges are taken as given) or the model's own error.")
+    out = [f.done()]
+    counted = of_manifest(res.manifest.get("scenario"))
+    if counted is None or not counted.total:
+        out.append(Finding("The sweep's manifest keeps no copy of the scenario file, so where its "
+                           "numbers come from cannot be counted."))  # fmt: skip
+    else:
+        doc = counted.counts()
+        f = Writer(doc, "manifest.json").w("Of the scenario's ").v("total", "num")
+        f.w(" numbers, ").v("sourced", "num").w(" are sourced (article or public record), ")
+        f.v("convention", "num").w(" conventions, ").v("assumption", "num").w(" assumptions (")
+        f.v("unlabelled", "num").w(" unlabelled), as the comments in its file mark them.")
+        out.append(f.done())
+    if sensitivity is not None:
+        out.append(_headline_range(sensitivity, s["scenario"], labels))
+    return out
+
+
+def _headline_range(result: dict[str, Any], scenario: str, labels: Labels | None) -> Finding:
+    """How far the chance of adoption moves when one input at a time sits at either end of
+    its range (the sensitivity result's swings)."""
+    src = "sensitivity.json"
+    sw = (result.get("swings") or {}).get("adopted")
+    of = "" if result.get("scenario") == scenario else f" of {result.get('scenario')}"
+    if not sw or not sw["params"]:
+        return Finding(f"The sensitivity analysis{of} ran without one-at-a-time swings, so how far "
+                       "the chance of adoption moves across the inputs' ranges is not shown.",
+                       source=src)  # fmt: skip
+    ends = [(r[f"at_{end}"], i, end) for i, r in enumerate(sw["params"]) for end in ("low", "high")]
+    lo, hi = min(ends), max(ends)
+    at = "swings/adopted"
+    if lo[0] == hi[0]:
+        f = Writer(result, src).w(f"In the sensitivity analysis{of}, no input set alone to either ")
+        f.w("end of its range moves the chance of adoption from ").v(f"{at}/baseline", "pct")
+        return f.w(".").done()
+    f = Writer(result, src).w(f"In the sensitivity analysis{of}, one input at a time at either ")
+    f.w("end of its plausible range (a distribution's support, half a fixed value either side, ")
+    f.w("or the range the analysis was given) ")
+    f.w("moves the chance of adoption between ")
+    for k, (_, i, end) in enumerate((lo, hi)):
+        path = sw["params"][i]["path"]
+        f.w(" and " if k else "").v(f"{at}/params/{i}/at_{end}", "pct")
+        f.w(f" ({parameter_words(path, labels)} at ").v(f"{at}/params/{i}/{end}", "val").w(")")
+    f.w("; it is ").v(f"{at}/baseline", "pct").w(" with every input as in the file (")
+    f.v("swing_runs", "num").w(" runs each).")
+    return f.done()
+
+
+def own_changes(res: SweepFolder) -> tuple[list[str], list[str]]:
+    """What a sweep changed against its scenario file, in words: the settings (an overlay's
+    differences, ``manifest.scenario.changes``, and ``--set`` values: "France's salience on
+    force leadership is 0.2") and the ``--vary`` axes ("... goes from 0.2 to 0.8")."""
+    labels = res.labels
+    scen = res.manifest.get("scenario") or {}
+    settings = {k: v for k, v in (scen.get("changes") or {}).items()
+                if re.split(r"[.\[]", k)[0] not in NOT_INPUTS}  # fmt: skip
+    settings.update(res.summary.get("set") or {})  # --set wins over the file, as in the runs
+    fixed = [setting_words(k, v, labels) for k, v in settings.items()]
+    varied = []
+    for axis in res.summary.get("grid_axes") or []:
+        values = axis["values"]
+        if len(values) > 1:
+            varied.append(f"{parameter_words(axis['path'], labels)} goes from "
+                          f"{value_words(axis['path'], values[0], labels)} to "
+                          f"{value_words(axis['path'], values[-1], labels)}")  # fmt: skip
+        elif values:
+            fixed.append(setting_words(axis["path"], values[0], labels))
+    return fixed, varied
+
+
+NOT_INPUTS = ("name", "description", "sources", "preamble", "observed")  # words, not numbers
+TITLE_CHANGES = 3  # changes named in a title; more are counted
+
+
+def _and(items: list[str]) -> str:
+    """``a and b and c``, or the first :data:`TITLE_CHANGES` and how many more."""
+    if len(items) > TITLE_CHANGES:
+        more = len(items) - TITLE_CHANGES
+        items = [*items[:TITLE_CHANGES], f"{more} other change{'s' if more > 1 else ''}"]
+    return " and ".join(items)
+
+
+def pack_title(res: SweepFolder, compare: dict[str, Any] | None = None) -> str:
+    """The pack's title: the scenario's, then what the sweep changed against its file and what
+    a comparison changes, in words ("Gaza ... — if France's salience on force leadership is
+    0.2", "... — as ... goes from 0.2 to 0.8"); past three changes, the rest are counted."""
+    fixed, varied = own_changes(res)
+    own = fixed + varied
+    parts = [f"if {_and(fixed)}"] if fixed else []
+    parts += [f"as {_and(varied)}"] if varied else []
+    title = res.title + (" — " + ", ".join(parts) if parts else "")
+    if compare is not None:
+        a, b = compare["a"], compare["b"]
+        labels = labels_in(compare) or res.labels
+        sa, sb = {**a["set"], **a["grid"]}, {**b["set"], **b["grid"]}
+        diff = [setting_words(k, v, labels) for k, v in sb.items() if sa.get(k) != v]
+        diff += [f"{parameter_words(k, labels)} is as in the scenario" for k in sa if k not in sb]
+        if a["scenario"] != b["scenario"]:
+            diff.insert(0, f"the scenario is {b['scenario']} instead of {a['scenario']}")
+        fresh = [d for d in diff if d not in own]
+        if fresh:
+            title += ("; " if own else " — ") + "what changes if " + _and(fresh)
+    return title
 
 
 # --- comparisons ---------------------------------------------------------------------------------

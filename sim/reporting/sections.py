@@ -24,6 +24,7 @@ from sim.reporting import whatif_charts as wc
 from sim.reporting.findings import (
     OUTPUTS,
     Finding,
+    caveat_findings,
     compare_findings,
     discover_findings,
     labels_in,
@@ -91,6 +92,7 @@ class Section:
     found: list[Finding]
     pages: list[Page] = field(default_factory=list)
     omitted: list[str] = field(default_factory=list)
+    paragraph: bool = False  # the sentences read as one paragraph, not as a list
 
 
 def plan(res: SweepFolder, point: int = 0) -> tuple[list[str], list[str]]:
@@ -144,6 +146,17 @@ def _chart_title(res: SweepFolder, name: str, point: int) -> str:
         "grid": lambda: charts.grid_title(res),
     }
     return titles[name]()
+
+
+def caveat_section(res: SweepFolder, sensitivity: str | Path | None = None) -> Section:
+    """What the intervals cover and what they do not, how many of the scenario's numbers are
+    sourced, and (with a sensitivity folder) how far adoption moves across the inputs' ranges."""
+    result = labels = None
+    if sensitivity:
+        result = read_result(sensitivity, "sensitivity.json", "stabsim-sensitivity/1")
+        labels = read_labels(sensitivity, result.get("set"))
+    return Section("What the numbers cover", caveat_findings(res, result, labels or res.labels),
+                   paragraph=True)  # fmt: skip
 
 
 # --- what-if sections ------------------------------------------------------------------------
