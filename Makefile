@@ -3,14 +3,26 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# What pip cannot bring comes from Debian's packages, when missing: as root, else with sudo.
+APT    := $(strip $(if $(filter 0,$(shell id -u)),,sudo) DEBIAN_FRONTEND=noninteractive apt-get)
+# The explorer's browser test (tests/test_app_browser.py) drives this Chromium.
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: demo test lint bench clean
 
+# Solara's browser files are fetched once with npm (python -m sim.app.assets): the explorer's
+# page needs them on a machine that cannot reach Solara's CDN.
 $(STAMP): pyproject.toml
+	command -v npm >/dev/null || { $(APT) update && $(APT) install -y npm; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/python -m sim.app.assets
 	touch $(STAMP)
+
+$(CHROMIUM):
+	$(APT) update
+	$(APT) install -y chromium chromium-driver
 
 demo: $(STAMP)
 	$(BIN)/stabsim run scenarios/gaza_isf_2025.yaml --seed 1
@@ -19,7 +31,7 @@ demo: $(STAMP)
 	$(BIN)/stabsim report results/demo-gaza
 	@echo "Briefing pack: $(CURDIR)/results/demo-gaza/briefing.pdf (and briefing.html, charts/)"
 
-test: $(STAMP)
+test: $(STAMP) | $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

@@ -6,18 +6,25 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
-from sim.errors import StabsimError
+from sim.errors import StabsimError, Terminated
 
-DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "gaza_isf_2025.yaml"
 EXIT_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 def _scenario_path(value: str | None) -> Path:
-    return Path(value) if value else DEFAULT_SCENARIO
+    """A scenario argument: a file, or a shipped scenario's name (default: the Gaza case)."""
+    from sim.scenario.library import default_scenario, find
+
+    return find(value) if value else default_scenario()
 
 
 def _command(args: argparse.Namespace) -> tuple[str, list[str]]:
@@ -26,10 +33,12 @@ def _command(args: argparse.Namespace) -> tuple[str, list[str]]:
 
 
 def _interrupted(exc: Exception, command: str, argv: Sequence[str]) -> int:
-    """Say how to finish an interrupted job (the same command with --resume); exit 130."""
-    again = command if "--resume" in argv else f"{command} --resume"
+    """Say how to finish an interrupted job: the same command with --resume and without
+    --force (which would throw the saved runs away); exit 130 after Ctrl-C, 143 after SIGTERM."""
+    kept = [a for a in argv if a != "--force"]
+    again = shlex.join(["stabsim", *kept, *([] if "--resume" in kept else ["--resume"])])
     print(f"stabsim: {exc}; to complete it run:\n  {again}", file=sys.stderr)
-    return 130
+    return EXIT_TERMINATED if getattr(exc, "how", "").startswith("terminated") else EXIT_INTERRUPTED
 
 
 def _execution(args: argparse.Namespace, command: str):  # -> Execution
@@ -44,10 +53,38 @@ def _execution(args: argparse.Namespace, command: str):  # -> Execution
 
 
 def _rate(report, quiet: bool) -> None:
+    if report.repaired:  # always said: results were re-run because files were damaged
+        more = f", and {len(report.repaired) - 5} more" if len(report.repaired) > 5 else ""
+        print(f"stabsim: re-ran the tasks of {len(report.repaired)} damaged part file(s): "
+              f"{', '.join(report.repaired[:5])}{more}", file=sys.stderr)  # fmt: skip
     if not quiet and report.status != "complete":
         rate = report.ran / report.seconds if report.seconds > 0 else 0.0
         print(f"{report.ran:,} runs in {report.seconds:.1f} s ({rate:,.0f} runs/s, "
               f"{report.backend}, tasks of {report.task_size})", file=sys.stderr)  # fmt: skip
+
+
+def _version() -> str:
+    """The installed distribution's version (the package's own when run from a source tree)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("stabsim")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _sets(values: Sequence[str]) -> dict[str, str]:
+    """``--set PATH=VALUE`` options as overrides (each value read as YAML when applied)."""
+    from sim.scenario.overrides import parse_set
+
+    return dict(parse_set(v) for v in values)
+
+
+def _show(text: str) -> None:
+    """Print a command's tables and sentences, wrapped to the terminal's width (``COLUMNS``)."""
+    from sim.reporting.tables import fit
+
+    print(fit(text))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -64,17 +101,41 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_INPUT if failed else 0
 
 
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    from sim.reporting.tables import scenarios_table
+    from sim.scenario.library import entries, root
+
+    found = entries()
+    if args.json:
+        print(json.dumps([{"name": e.name, "kind": e.kind, "file": str(e.path), "title": e.title,
+                           "observed": e.observed} for e in found], indent=2))  # fmt: skip
+        return 0
+    _show(scenarios_table(found, root()))
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    from sim.experiments.runner import check_seed
     from sim.model.simulate import run
     from sim.reporting.run_text import draft_resolution, summary
     from sim.scenario.compiled import load_scenario
 
-    scenario = load_scenario(_scenario_path(args.scenario))
+    check_seed(args.seed)
+    if args.protocol is not None:
+        from sim.scenario.schema import protocol_name
+
+        protocol_name(args.protocol)
+    scenario = load_scenario(_scenario_path(args.scenario), _sets(args.set))
     result = run(scenario, seed=args.seed, protocol=args.protocol)
     if args.json:
-        print(result.to_json())
+        if not args.show_text:
+            print(result.to_json())
+            return 0
+        record = json.loads(result.to_json())  # the resolution as printed, beside the record
+        record["resolution"] = draft_resolution(result, scenario)
+        print(json.dumps(record, indent=2))
         return 0
-    print(summary(result, scenario))
+    _show(summary(result, scenario))
     if args.show_text:
         print()
         print(draft_resolution(result, scenario))
@@ -94,10 +155,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         report = sweep(cfg, _execution(args, command))
     except Interrupted as exc:
         return _interrupted(exc, command, argv)
+    _rate(report, args.quiet)
     if report.status == "complete":
         print(f"{report.out}: this sweep is already complete; see: stabsim summary {report.out}")
         return 0
-    _rate(report, args.quiet)
     print(f"wrote {report.out}/runs.parquet ({report.runs:,} rows), summary.json, manifest.json"
           f"; see: stabsim summary {report.out}")  # fmt: skip
     if args.report:
@@ -133,7 +194,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
     sweep = open_sweep(Path(args.dir))
     if args.point is not None:
         sweep.check_point(args.point)
-    print(summary_table(sweep.summary, args.point))
+    if args.json:  # summary.json as read, or one grid point of it
+        data = sweep.summary if args.point is None else sweep.summary["points"][args.point]
+        print(json.dumps(data, indent=2))
+        return 0
+    _show(summary_table(sweep.summary, args.point))
     return 0
 
 
@@ -164,7 +229,7 @@ def cmd_power(args: argparse.Namespace) -> int:
     veto = np.array([m in veto_ids for m in members])
     idx = power_indices(veto, needed)
     pivot = empirical_pivotality(votes, veto, needed)
-    print(power_table(title, members, veto, needed, idx, pivot, source))
+    _show(power_table(title, members, veto, needed, idx, pivot, source))
     return 0
 
 
@@ -184,7 +249,7 @@ def cmd_deu(args: argparse.Namespace) -> int:
             deu.write_csv(path, data, prediction, baseline)
     rows.append(("compromise baseline", deu.errors(baseline, data.outcome)))
     print(f"{data.source}: {len(data.outcome)} issues, {args.runs} runs per issue")
-    print(deu_table(rows))
+    _show(deu_table(rows))
     return 0
 
 
@@ -209,7 +274,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         from sim.analysis.folders import read_labels
 
         labels = read_labels(report.out, report.result.get("set"))
-        print(sensitivity_table(report.result, top=args.top, labels=labels))
+        _show(sensitivity_table(report.result, top=args.top, labels=labels))
     charts = ""
     if not args.no_charts and report.result is not None:
         from sim.reporting.whatif_charts import save_sensitivity_charts
@@ -229,6 +294,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     a = read_side(Path(args.dir_a), args.point_a)
     b = read_side(Path(args.dir_b), args.point_b)
     result = compare(a, b, pairing=not args.unpaired)
+    for warning in result["warnings"]:
+        print(f"stabsim: warning: {warning}", file=sys.stderr)
     names = {**a.names, **b.names}
     lines = compare_sentences(result, names, args.label)
     result["label"] = args.label  # the briefing pack writes the same sentences from the file
@@ -237,13 +304,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(compare_table(result, lines, top=args.top, everything=args.all))
+        _show(compare_table(result, lines, top=args.top, everything=args.all))
     if args.out:
         from sim.reporting.whatif_charts import save_compare_chart
 
         out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        write_json(out / "compare.json", result)
+        from sim.errors import writing
+
+        with writing(out, "; choose another --out"):
+            out.mkdir(parents=True, exist_ok=True)
+        write_json(out / "compare.json", result, "; choose another --out")
         chart = save_compare_chart(result, out, label=args.label).name
         if not args.json:
             print(f"\nwrote {out}/compare.json, {chart}")
@@ -255,11 +325,12 @@ def cmd_discover(args: argparse.Namespace) -> int:
     from sim.analysis.folders import sweep_labels
     from sim.reporting.tables import discover_text
 
-    result = discover(Path(args.dir), args.target, depth=args.depth, top=args.rules)
+    result = discover(Path(args.dir), args.target, depth=args.depth, top=args.rules,
+                      min_coverage=args.min_coverage)  # fmt: skip
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(discover_text(result, sweep_labels(Path(args.dir))))
+        _show(discover_text(result, sweep_labels(Path(args.dir))))
     return 0
 
 
@@ -278,7 +349,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out else Path("results") / f"calibration-{args.seed}"
         result = calibrate(cfg, out, rounds=args.rounds, workers=args.workers,
                            progress="none" if args.quiet else "auto")  # fmt: skip
-        print(calibration_table(result))
+        _show(calibration_table(result))
         print(f"\nwrote {out}/calibration.json and {out}/calibrated.yaml")
         if args.install:
             print(f"installed as the defaults every scenario takes: {install(out)}")
@@ -288,9 +359,16 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     except Interrupted as exc:
         return _interrupted(exc, command, argv)
     _rate(report, args.quiet)
-    print(backtest_table(report.result))
+    _show(backtest_table(report.result))
     print(f"\nwrote {report.out}/backtest.json; add it to a briefing: "
           f"stabsim report SWEEP --backtest {report.out}")  # fmt: skip
+    return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    from sim.app.server import serve
+
+    serve(args.scenario, args.host, args.port, args.workers)  # Ctrl-C: uvicorn stops and returns
     return 0
 
 
@@ -313,31 +391,44 @@ def build_parser() -> argparse.ArgumentParser:
         prog="stabsim",
         description="Simulate a UN Security Council negotiation over a stabilization force.",
     )
+    parser.add_argument("--version", action="version", version=f"stabsim {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("validate", help="check scenario files; prints ok or one line per error")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_validate)
 
+    p = sub.add_parser("scenarios", help="list the bundled scenarios and the history library")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
+    p.set_defaults(func=cmd_scenarios)
+
     p = sub.add_parser("run", help="run one seeded negotiation and print what happened")
-    p.add_argument("scenario", nargs="?", help="scenario file (default: the bundled Gaza case)")
+    p.add_argument("scenario", nargs="?",
+                   help="scenario file or name, e.g. gaza (default: the bundled Gaza case)")  # fmt: skip
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--protocol", help="negotiation protocol (default: the scenario's)")
-    p.add_argument("--show-text", action="store_true", help="print the text as a draft resolution")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                   help="fix a scenario parameter, as for sweep")  # fmt: skip
+    p.add_argument("--show-text", action="store_true",
+                   help="print the text as a draft resolution (with --json: as key resolution)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
         "sweep", help="run many seeded negotiations; write runs.parquet and summary.json"
     )
-    p.add_argument("scenario", nargs="?", help="scenario file (default: the bundled Gaza case)")
+    p.add_argument(
+        "scenario", nargs="?", help="scenario file or name (default: the bundled Gaza case)"
+    )
     p.add_argument("--runs", type=int, default=1000, help="runs per grid point (default 1000)")
     p.add_argument("--seed", type=int, default=1, help="sweep seed (default 1)")
     p.add_argument("--out", metavar="DIR", help="output folder (default results/<scenario>-<seed>)")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="fix a scenario parameter, e.g. actors.FRA.salience.leadership=0.2")  # fmt: skip
-    p.add_argument("--vary", action="append", default=[], metavar="PATH=START:STOP:STEPS",
-                   help="sweep a parameter over a grid (at most two); same seeds at every point")  # fmt: skip
+    p.add_argument("--vary", action="append", default=[], metavar="PATH=START:STOP:STEPS|A,B,..",
+                   help="sweep a parameter over a grid (numbers START:STOP:STEPS, or listed values "
+                   "or options A,B,..; repeat for more axes, at most 10,000 points in all); the "
+                   "same seeds at every point")  # fmt: skip
     p.add_argument("--protocol", help="negotiation protocol (default: the scenario's)")
     p.add_argument(
         "--paths", action="store_true", help="also write paths.parquet (the draft round by round)"
@@ -351,6 +442,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summary", help="print a sweep's summary.json as tables")
     p.add_argument("dir", metavar="DIR", help="a sweep's output folder")
     p.add_argument("--point", type=int, help="details of one grid point")
+    p.add_argument("--json", action="store_true",
+                   help="print summary.json (with --point: that point) instead of tables")  # fmt: skip
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("report", help="write a sweep's charts and briefing pack (PDF, HTML)")
@@ -371,7 +464,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("power", help="voting power of the Council rule and empirical pivotality")
-    p.add_argument("scenario", nargs="?", help="scenario file (default: the bundled Gaza case)")
+    p.add_argument(
+        "scenario", nargs="?", help="scenario file or name (default: the bundled Gaza case)"
+    )
     p.add_argument("--runs", type=int, default=100, help="seeded runs for pivotality (default 100)")
     p.add_argument("--seed", type=int, default=1, help="seed, as a sweep's (default 1)")
     p.add_argument("--sweep", metavar="DIR", help="pivotality from a finished sweep's runs instead")
@@ -388,7 +483,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "sensitivity", help="which parameters decide the outcome: Sobol' or Morris, and swings"
     )
-    p.add_argument("scenario", nargs="?", help="scenario file (default: the bundled Gaza case)")
+    p.add_argument(
+        "scenario", nargs="?", help="scenario file or name (default: the bundled Gaza case)"
+    )
     p.add_argument("--params", action="append", default=[], metavar="PATH[=LOW:HIGH]",
                    help="a parameter or pattern (actors.*.salience.*), repeatable; default range: "
                    "its distribution's support or +-50%% of its value")  # fmt: skip
@@ -448,16 +545,35 @@ def build_parser() -> argparse.ArgumentParser:
     _add_execution_options(p, "backtest")
     p.set_defaults(func=cmd_backtest, argv=None)
 
+    p = sub.add_parser(
+        "app", help="explore a scenario in the browser: change a preference, watch the odds move"
+    )
+    p.add_argument(
+        "scenario", nargs="?", help="scenario file or name (default: the bundled Gaza case)"
+    )
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1: this machine only)")  # fmt: skip
+    p.add_argument("--workers", type=int,
+                   help="processes for the live odds (default: up to 2; 0 = in the server)")  # fmt: skip
+    p.set_defaults(func=cmd_app)
+
     p = sub.add_parser("discover", help="conditions under which an outcome is most likely")
     p.add_argument("dir", metavar="DIR", help="a sweep's output folder")
     p.add_argument("--target", required=True,
                    help="adopted, vetoed, failed, withdrawn, no_agreement, viable, "
                    "adopted_and_viable or joined.<contributor>")  # fmt: skip
     p.add_argument("--depth", type=int, default=3, help="conditions per rule at most (default 3)")
-    p.add_argument("--rules", type=int, default=3, help="rules listed (default 3)")
+    p.add_argument("--rules", type=int, default=3, help="rules (and PRIM boxes) listed (default 3)")
+    p.add_argument("--min-coverage", type=float, default=0.5,
+                   help="PRIM: the share of target runs a box must still cover (default 0.5)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the rules as JSON")
     p.set_defaults(func=cmd_discover)
     return parser
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -465,23 +581,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if argv is not None and hasattr(args, "argv"):
         args.argv = list(argv)
+    # SIGTERM behaves as Ctrl-C does: work saved, a message, the command that resumes.
+    handler = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if handler else None
     try:
         return int(args.func(args))
     except StabsimError as exc:
         print(exc.for_command_line(), file=sys.stderr)
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        print("stabsim: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        how = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        print(f"stabsim: {how}", file=sys.stderr)
+        return EXIT_TERMINATED if how == "terminated" else EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into a reader that stopped (stabsim summary | head)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # a bug: one line unless debugging
         if os.environ.get("STABSIM_DEBUG"):
             raise
-        print(f"stabsim: internal error: {type(exc).__name__}: {exc} "
+        text = " ".join(str(exc).split())  # one line, whatever the exception says
+        print(f"stabsim: internal error: {type(exc).__name__}: {text} "
               "(set STABSIM_DEBUG=1 for details)", file=sys.stderr)  # fmt: skip
         return 3
+    finally:
+        if handler and previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

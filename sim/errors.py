@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -11,8 +13,10 @@ class Problem:
 
     path: str
     message: str
+    origin: str | None = None  # where the value was written, when not the file itself
 
     def line(self, source: str) -> str:
+        source = self.origin or source
         where = f"{source}: {self.path}: " if self.path else f"{source}: "
         return where + self.message
 
@@ -65,3 +69,37 @@ class FolderError(StabsimError):
 
     def for_command_line(self) -> str:
         return self.template.format(out="--out", force="--force", resume="--resume")
+
+
+def escape(text: object) -> str:
+    """``text`` placed in a FolderError template as itself (its braces doubled)."""
+    return str(text).replace("{", "{{").replace("}", "}}")
+
+
+def reason(exc: BaseException) -> str:
+    """The system's reason for an OSError (``No space left on device``), on one line."""
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return " ".join(text.split()) or type(exc).__name__
+
+
+class OutputError(FolderError):
+    """A file cannot be written (or read back) because of the system: a full disk, a read-only
+    folder, a path through a file. The message names the file and the system's reason, then
+    the remedy (``hint``, a template like FolderError's)."""
+
+    def __init__(self, path: object, why: BaseException | str, hint: str = ""):
+        text = why if isinstance(why, str) else reason(why)
+        super().__init__(escape(f"{path}: cannot write: {text}") + hint)
+
+
+@contextmanager
+def writing(path: object, hint: str = "") -> Iterator[None]:
+    """Turn an OSError raised while writing ``path`` into an OutputError naming it."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(path, exc, hint) from None
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: the work saved so far is kept and the job can resume."""

@@ -5,6 +5,7 @@ in this process (``workers=1``)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -83,6 +84,11 @@ def _one_point(grid: Path, out: Path) -> Path:
     for axis in summary["grid_axes"]:
         axis["values"] = axis["values"][:1]
     (out / "summary.json").write_text(json.dumps(summary))
+    manifest = json.loads((out / "manifest.json").read_text())  # the edit is deliberate: reseal
+    if isinstance(manifest.get("checksums"), dict):
+        digest = hashlib.sha256((out / "summary.json").read_bytes()).hexdigest()
+        manifest["checksums"]["summary.json"] = digest
+        (out / "manifest.json").write_text(json.dumps(manifest))
     return out
 
 

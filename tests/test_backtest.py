@@ -163,6 +163,7 @@ def _synthetic_cases(theta: dict[str, float], n_cases: int, seed: int) -> list[c
     return cases
 
 
+@pytest.mark.slow
 @settings(max_examples=3, deadline=None)
 @given(st.integers(0, 10_000))
 def test_calibration_recovers_the_parameters_that_made_the_votes(seed: int) -> None:
@@ -200,6 +201,7 @@ def test_the_library_holds_failed_drafts_and_adopted_resolutions() -> None:
 # --- the command -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_backtest_end_to_end_writes_scores_resumes_and_adds_a_track_record_page(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:

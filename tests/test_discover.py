@@ -58,3 +58,46 @@ def test_bad_target_is_one_line_and_a_certain_outcome_has_no_rule(grid, capsys, 
 def test_a_folder_without_runs_is_one_line(tmp_path, capsys):
     assert main(["discover", str(tmp_path), "--target", "viable"]) == 2
     assert "no runs.parquet" in capsys.readouterr().err
+
+
+def test_prim_finds_the_box_that_decides_the_outcome_and_drops_the_noise():
+    """y = (a > 0.6 and b < 0.3), with three columns of noise: PRIM's first box restricts a and
+    b near their thresholds and nothing else."""
+    import numpy as np
+
+    from sim.analysis.discover import prim_boxes
+
+    rng = np.random.default_rng(4)
+    X = rng.uniform(size=(2000, 5))
+    y = (X[:, 0] > 0.6) & (X[:, 1] < 0.3)
+    found, trajectory = prim_boxes(X, y, ["a", "b", "n1", "n2", "n3"], top=1, min_coverage=0.8)
+    box = found[0]
+    assert set(box.bounds) == {"a", "b"}
+    assert abs(box.bounds["a"][0] - 0.6) < 0.05 and box.bounds["a"][1] == float("inf")
+    assert box.bounds["b"][0] == -float("inf") and abs(box.bounds["b"][1] - 0.3) < 0.05
+    assert box.density > 0.9 and box.coverage >= 0.8
+    inside = (X[:, 0] >= box.bounds["a"][0]) & (X[:, 1] <= box.bounds["b"][1])
+    assert box.runs == inside.sum() and box.hits == (inside & y).sum()  # counted independently
+    assert trajectory[0]["coverage"] == 1.0 and trajectory[-1]["density"] > trajectory[0]["density"]
+    assert box.conditions() == [f"a >= {box.bounds['a'][0]:.3g}", f"b <= {box.bounds['b'][1]:.3g}"]
+
+
+def test_quasi_p_is_the_binomial_tail_of_the_box_against_the_wider_box():
+    """Box a >= 0.5 holds 4 runs with 3 hits; without the restriction 3 hits in 8 runs
+    (rate 3/8): P(X >= 3 | n=4, p=3/8) = 4 (3/8)^3 (5/8) + (3/8)^4 = 0.151611328125."""
+    import numpy as np
+
+    from sim.analysis.discover import quasi_p
+
+    X = np.array([[0.1], [0.2], [0.3], [0.4], [0.6], [0.7], [0.8], [0.9]])
+    y = np.array([0, 0, 0, 0, 1, 1, 1, 0], dtype=bool)
+    assert quasi_p(X, y, {0: (0.5, 1.0)})[0] == pytest.approx(0.151611328125)
+
+
+def test_the_command_prints_prim_boxes_with_quasi_p(grid, capsys):
+    assert main(["discover", str(grid), "--target", "viable", "--json"]) == 0
+    prim = json.loads(capsys.readouterr().out)["prim"]
+    lo, hi = prim["boxes"][0]["bounds"]["actors.M01.troops.max"]
+    assert 900 <= lo <= 1000 and hi == float("inf") and prim["boxes"][0]["density"] == 1.0
+    assert main(["discover", str(grid), "--target", "viable", "--min-coverage", "0"]) == 2
+    assert "--min-coverage" in capsys.readouterr().err

@@ -2,7 +2,8 @@
 modules import each other, directly or round a loop (``if TYPE_CHECKING:`` imports count:
 a type-only cycle is still a tangle a reader has to hold in their head).
 
-Layers, bottom up: errors -> scenario -> model -> analysis -> experiments -> reporting -> cli.
+Layers, bottom up: errors -> scenario -> model -> analysis -> experiments -> reporting -> app
+-> cli.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "sim"
-LAYERS = ["errors", "scenario", "model", "analysis", "experiments", "reporting", "cli"]
+LAYERS = ["errors", "scenario", "model", "analysis", "experiments", "reporting", "app", "cli"]
 
 
 def module_name(path: Path) -> str:

@@ -160,10 +160,22 @@ def test_scale_ideal_must_lie_on_the_scale(data: dict) -> None:
     }  # fmt: skip
     data["actors"]["E"]["ideal"]["months"] = 48
     data["actors"]["E"]["salience"]["months"] = 0.2
-    assert (
-        one_problem(data)
-        == "test.yaml: actors.E.ideal.months: expected a number in [6, 24], got 48"
+    assert one_problem(data) == (
+        "test.yaml: actors.E.ideal.months: expected a value on the scale 6..24 in steps of 6, "
+        "got 48"
     )
+    data["actors"]["E"]["ideal"]["months"] = 20  # inside the range, between two steps
+    assert one_problem(data) == (
+        "test.yaml: actors.E.ideal.months: expected a value on the scale 6..24 in steps of 6, "
+        "got 20"
+    )
+    data["actors"]["E"]["ideal"]["months"] = 18
+    Scenario.from_data(data, "test.yaml")  # on a step: fine
+    # an uncertain ideal may fall between steps, but not off the scale
+    data["actors"]["E"]["ideal"]["months"] = {"dist": "uniform", "low": 7, "high": 20}
+    Scenario.from_data(data, "test.yaml")
+    data["actors"]["E"]["ideal"]["months"] = {"dist": "uniform", "low": 7, "high": 30}
+    assert "actors.E.ideal.months" in one_problem(data)
 
 
 def test_ties_must_sum_to_at_most_one(data: dict) -> None:

@@ -1,6 +1,7 @@
 """Protocols: hand-worked results on minimal.yaml, the exact compromise mean, a 3-actor
 expected-utility round computed independently, and every protocol on every scenario."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -121,9 +122,39 @@ def test_every_protocol_runs_every_bundled_scenario(path, protocol):
                                                      "withdrawn", "no_agreement"}  # fmt: skip
 
 
-def test_swapping_protocols_keeps_the_output_format(minimal):
-    keys = {name: set(run(minimal, seed=2, protocol=name).to_dict()) for name in REGISTRY}
-    assert len({frozenset(k) for k in keys.values()}) == 1
+RESULT_KEYS = {  # the run record (`stabsim run --json`), field by field, with its JSON types
+    "scenario": str, "seed": int, "protocol": str, "outcome": str, "rounds": int,
+    "text": dict, "opening": dict, "draft": dict, "adopted_draft_by": str, "vetoed_by": list,
+    "tally": dict, "votes": dict, "voting_coalition": list, "drafts": list, "coalition": list,
+    "kept_out": list, "host_consent": bool, "lead": str, "pledged_troops": int,
+    "delivered_troops": int, "troops_required": int, "viable": bool, "coalition_stable": bool,
+    "path": list, "params": dict, "why": dict,
+}  # fmt: skip
+DRAFT_KEYS = {"by", "text", "adopted", "vetoed_by", "tally", "votes", "p_adopt"}
+ROUND_KEYS = {"round", "text", "p_adopt", "intentions", "demands", "changed", "amendments"}
+CONTRIBUTION_KEYS = {"actor", "pledged", "delivered", "lead"}
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_protocol_writes_the_same_run_record(minimal, name):
+    """Whatever the protocol, `run --json` gives the record above: every field with its type,
+    the nested drafts, rounds and contributions with theirs, texts over the scenario's clauses
+    and votes over its members (an adopted run of the minimal case fills every field)."""
+    r = json.loads(run(minimal, seed=2, protocol=name).to_json())
+    assert set(r) == set(RESULT_KEYS)
+    for key, kind in RESULT_KEYS.items():
+        assert isinstance(r[key], kind), (key, r[key])
+    assert r["protocol"] == name and r["outcome"] == "adopted" and r["seed"] == 2
+    for text in (r["text"], r["opening"], r["draft"], *(d["text"] for d in r["drafts"])):
+        assert set(text) == {"mandate", "lead"}
+        assert text["mandate"] in ("welcomes", "endorses", "authorizes")
+        assert text["lead"] in ("regional", "un")
+    assert set(r["votes"]) == {"P", "E", "Q"} and set(r["tally"]) == {"yes", "abstain", "no"}
+    assert r["drafts"] and all(set(d) == DRAFT_KEYS for d in r["drafts"])
+    assert r["path"] and all(set(p) == ROUND_KEYS for p in r["path"])
+    assert [p["round"] for p in r["path"]] == list(range(1, r["rounds"] + 1))
+    assert r["coalition"] and all(set(c) == CONTRIBUTION_KEYS for c in r["coalition"])
+    assert {"kind", "text"} <= set(r["why"])
 
 
 def test_unknown_protocol_is_a_one_line_error(capsys):

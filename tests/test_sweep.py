@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -11,13 +12,15 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
 
 from sim.cli import main
+from sim.errors import OutputError
 from sim.experiments import sweep as sw
-from sim.experiments.runner import Report
+from sim.experiments.runner import Interrupted, Report
 from sim.model.simulate import make_model
 from sim.scenario.compiled import Scenario
 from tests import runs
@@ -101,17 +104,47 @@ def test_two_workers_and_other_chunks_give_the_identical_table(scenario_file, re
     assert s1 == s2
 
 
-def test_dask_local_cluster_gives_the_identical_table(scenario_file, reference, tmp_path):
+def _sweep_argv(scenario_file, out: Path, *extra: str) -> list[str]:
+    return ["sweep", str(scenario_file), "--runs", "300", "--seed", "7", "--chunk-size", "30",
+            "--out", str(out), *extra]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_dask_local_gives_the_table_of_one_worker(scenario_file, reference, tmp_path, capsys):
+    """``--dask-local 2`` for real: the command starts a local Dask cluster of two worker
+    processes, runs the chunks there and closes it; the table is one worker's, run for run."""
+    pytest.importorskip("dask.distributed")
+    out = tmp_path / "d"
+    assert main(_sweep_argv(scenario_file, out, "--dask-local", "2")) == 0
+    assert "Dask (a local Dask cluster of 2 processes)" in capsys.readouterr().err
+    assert table(out).equals(table(reference))
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+
+
+def test_scheduler_runs_on_an_existing_dask_cluster(scenario_file, reference, tmp_path, capsys):
+    """``--scheduler ADDRESS``: the command connects to a cluster it did not start (here one
+    started by the test, its workers threads of this process), runs there, and leaves it up."""
     distributed = pytest.importorskip("dask.distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        backend = sw.Backend(client.get_executor(pure=False), 2, "dask")
-        runs.sweep(scenario_file, tmp_path / "d", backend, runs=300, seed=7, chunk_size=30)
-    assert table(tmp_path / "d").equals(table(reference))
+    out = tmp_path / "s"
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  protocol="tcp://", dashboard_address=None) as cluster:  # fmt: skip
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://")
+        assert main(_sweep_argv(scenario_file, out, "--scheduler", address)) == 0
+        with distributed.Client(address) as client:  # still up after the sweep
+            assert sum(client.nthreads().values()) == 2
+    assert f"Dask ({address})" in capsys.readouterr().err
+    assert table(out).equals(table(reference))
+
+
+@pytest.mark.slow  # the connection times out after 10 s
+def test_an_unreachable_scheduler_is_one_line_and_leaves_no_folder(scenario_file, tmp_path, capsys):
+    out = tmp_path / "u"
+    argv = _sweep_argv(scenario_file, out, "--scheduler", "tcp://127.0.0.1:9", "--quiet")
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "cannot reach the Dask scheduler tcp://127.0.0.1:9" in err and "\n" not in err
+    assert not out.exists()
 
 
 def test_missing_dask_says_how_to_install(scenario_file, tmp_path, monkeypatch, capsys):
@@ -136,6 +169,7 @@ def test_missing_dask_says_how_to_install(scenario_file, tmp_path, monkeypatch, 
 # --- interruption and resume -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_kill_9_then_resume_gives_the_identical_table(scenario_file, tmp_path):
     out = tmp_path / "killed"
     args = [
@@ -249,6 +283,125 @@ def test_ctrl_c_says_how_to_resume_and_resume_completes(
     assert table(Path(out)).equals(table(reference))
 
 
+def test_the_restart_hint_of_a_forced_sweep_resumes_instead_of_starting_over(
+    scenario_file, reference, tmp_path, monkeypatch, capsys
+):
+    """A sweep started with --force and interrupted prints a command that keeps the saved runs:
+    --force dropped, --resume added; the manifest records the resume and only the rest runs."""
+    real, calls = sw.run_chunk, []
+
+    def interrupted(plan, chunk):
+        calls.append(chunk)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real(plan, chunk)
+
+    monkeypatch.setattr(sw, "run_chunk", interrupted)
+    out = tmp_path / "f"
+    argv = ["sweep", str(scenario_file), "--runs", "300", "--seed", "7", "--workers", "1",
+            "--chunk-size", "50", "--out", str(out), "--quiet", "--force"]  # fmt: skip
+    assert main(argv) == 130
+    hint = capsys.readouterr().err.strip().splitlines()[-1]
+    again = shlex.split(hint)
+    assert again[0] == "stabsim" and "--force" not in again and again.count("--resume") == 1
+    ran: list = []
+    monkeypatch.setattr(sw, "run_chunk", lambda plan, chunk: ran.append(chunk) or real(plan, chunk))
+    assert main(again[1:]) == 0
+    assert len(ran) == 3  # the three chunks not saved, not all six
+    assert table(out).equals(table(reference))
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and len(manifest["resumed"]) == 1
+    assert "--resume" in manifest["resumed"][0]["command"]
+
+
+def test_resume_runs_only_the_chunks_whose_parts_are_missing(
+    scenario_file, reference, tmp_path, monkeypatch
+):
+    """Interrupted after three of six chunks, with one saved chunk's part lost since: resuming
+    runs exactly the lost chunk and the three never run, and the table is the same."""
+    real, ran, interrupt = sw.run_chunk, [], [True]
+
+    def spy(plan, chunk):
+        ran.append(chunk.index)
+        if interrupt[0] and len(ran) == 4:
+            raise KeyboardInterrupt
+        return real(plan, chunk)
+
+    monkeypatch.setattr(sw, "run_chunk", spy)
+    out = tmp_path / "r"
+    kw = {"runs": 300, "seed": 7, "chunk_size": 50, "workers": 1}
+    with pytest.raises(Interrupted):
+        do_sweep(scenario_file, out, **kw)
+    parts = sorted(p.name for p in (out / "parts").glob("runs-*.arrow"))
+    assert parts == [f"runs-p0000-c{i:06d}.arrow" for i in range(3)]
+    (out / "parts" / parts[1]).unlink()  # chunk 1's part is lost
+    ran.clear()
+    interrupt[0] = False
+    do_sweep(scenario_file, out, resume=True, **kw)
+    assert ran == [1, 3, 4, 5]
+    assert table(out).equals(table(reference))
+
+
+class _TornFile:
+    """A file whose first write puts half the bytes on disk, then fails (a full disk)."""
+
+    def __init__(self, f):
+        self.f = f
+
+    def write(self, data):
+        data = bytes(data)
+        self.f.write(data[: len(data) // 2])
+        self.f.flush()
+        raise OSError(28, "No space left on device")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+
+def test_a_part_torn_mid_write_never_appears_under_its_final_name(
+    scenario_file, reference, tmp_path, monkeypatch
+):
+    """The disk fills while the third chunk's part is written: the sweep fails, but no part
+    file holds half a chunk under its final name (which would mark the chunk done), so the
+    folder resumes to the same table."""
+    import builtins
+    import io
+
+    out = tmp_path / "t"
+    real_open, writes = io.open, []
+
+    def tearing_open(file, mode="r", *args, **kwargs):
+        f = real_open(file, mode, *args, **kwargs)
+        path = Path(str(file))
+        if "w" in mode and path.parent == out / "parts" and "runs-" in path.name:
+            writes.append(path.name)
+            if len(writes) == 3:
+                return _TornFile(f)
+        return f
+
+    monkeypatch.setattr(io, "open", tearing_open)
+    monkeypatch.setattr(builtins, "open", tearing_open)
+    kw = {"runs": 300, "seed": 7, "chunk_size": 50, "workers": 1}
+    with pytest.raises(OutputError, match="No space left"):  # one line, the work kept
+        do_sweep(scenario_file, out, **kw)
+    monkeypatch.undo()
+    assert len(writes) == 3
+    finals = sorted((out / "parts").glob("runs-*.arrow"))
+    assert [p.name for p in finals] == [f"runs-p0000-c{i:06d}.arrow" for i in range(2)]
+    for p in finals:  # each part under its final name is whole
+        with pa.ipc.open_stream(pa.memory_map(str(p))) as reader:
+            assert reader.read_all().num_rows == 50
+    do_sweep(scenario_file, out, resume=True, **kw)
+    assert table(out).equals(table(reference))
+    assert not (out / "parts").exists()
+
+
 # --- the output folder --------------------------------------------------------------------------------
 
 
@@ -280,8 +433,12 @@ def test_a_folder_holding_another_sweep_is_not_overwritten(scenario_file, tmp_pa
     other.mkdir()
     (other / "notes.txt").write_text("mine")
     assert main([*base[:-3], "--out", str(other), "--quiet"]) == 2
-    assert main([*base[:-3], "--out", str(other), "--quiet", "--force"]) == 0
-    assert (other / "notes.txt").read_text() == "mine"
+    capsys.readouterr()
+    # --force replaces only a job's own files: a folder holding a user's file is refused
+    assert main([*base[:-3], "--out", str(other), "--quiet", "--force"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "notes.txt" in err and "\n" not in err
+    assert (other / "notes.txt").read_text() == "mine" and not (other / "manifest.json").exists()
 
 
 def test_manifest_records_the_sweep(scenario_file, reference):
@@ -378,6 +535,41 @@ def test_vary_sweeps_a_grid_with_common_random_numbers(scenario_file, tmp_path):
     ]
 
 
+def test_categorical_and_many_axes_make_every_combination(scenario_file, tmp_path):
+    """Options listed by name, numbers listed, and a range: 2 x 2 x 3 points, each run with the
+    same seeds; the option axis is a string column and reaches the scenario."""
+    out = tmp_path / "cat"
+    do_sweep(
+        scenario_file, out, runs=8, seed=3, workers=1,
+        vary=["actors.P.ideal.mandate=welcomes,authorizes", "actors.Q.status_quo=0.1,0.5",
+              "negotiation.max_rounds=2:6:3"],
+    )  # fmt: skip
+    t = table(out)
+    assert t.num_rows == 8 * 12
+    assert str(t.schema.field("grid.actors.P.ideal.mandate").type) == "string"
+    combos = list(dict.fromkeys(zip(
+        t["grid.actors.P.ideal.mandate"].to_pylist(), t["grid.actors.Q.status_quo"].to_pylist(),
+        t["grid.negotiation.max_rounds"].to_pylist(), strict=True)))  # fmt: skip
+    assert combos == [
+        (m, q, r) for m in ("welcomes", "authorizes") for q in (0.1, 0.5) for r in (2.0, 4.0, 6.0)
+    ]
+    pts = sw.prepare(
+        sw.SweepConfig(scenario=scenario_file, vary=["actors.P.ideal.mandate=welcomes,authorizes"])
+    ).points
+    mandate = [c.id for c in pts[0].space.clauses].index("mandate")
+    p = pts[0].index["P"]
+    assert [pt.base["ideal_pos"][p, mandate] for pt in pts] == [0.0, 1.0]  # welcomes, authorizes
+    seeds = [t.filter(t["point"].to_numpy() == k)["seed"].to_pylist() for k in range(12)]
+    assert all(s == seeds[0] for s in seeds)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["points"][6]["grid"] == {
+        "actors.P.ideal.mandate": "authorizes", "actors.Q.status_quo": 0.1,
+        "negotiation.max_rounds": 2.0,
+    }  # fmt: skip
+    assert main(["summary", str(out)]) == 0  # the tables print option names
+    assert main(["report", str(out), "--format", "html"]) == 0  # and the grid chart draws
+
+
 @pytest.mark.parametrize(
     "extra, expected",
     [
@@ -396,7 +588,17 @@ def test_vary_sweeps_a_grid_with_common_random_numbers(scenario_file, tmp_path):
             "actors.E.capability: expected a number in [0, 1]",
         ),
         (["--vary", "actors.E.capability=0:1:2", "--set", "actors.E.capability=1"], "both name"),
-        (["--vary", "a.b=0:1:2", "--vary", "a.c=0:1:2", "--vary", "a.d=0:1:2"], "at most two"),
+        (
+            ["--vary", "actors.E.capability=0:1:100", "--vary", "actors.P.capability=0:1:101"],
+            "at most 10,000 grid points; these 2 axes make 10,100",
+        ),
+        (["--vary", "actors.E.capability=0.1,0.1"], "a value is listed twice"),
+        (["--vary", "actors.E.capability=0.1,"], "expected PATH=A,B,..."),
+        (["--vary", "actors.E.ideal.mandate=endorses,nonsense"], "unknown option 'nonsense'"),
+        (
+            ["--vary", "actors.E.capability=0:1:2", "--vary", "actors.E.capability=0,1"],
+            "two axes name the same path",
+        ),
         (["--protocol", "nope"], "--protocol: expected one of"),
         (["--runs", "0"], "--runs"),
     ],
@@ -457,3 +659,75 @@ def test_progress_prints_plain_lines_when_not_a_terminal():
     q.update(10)
     q.close()
     assert quiet.getvalue() == ""
+
+
+class _Clock:
+    """A fake ``time`` module for progress: ``monotonic()`` returns what the test set."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_progress_prints_a_line_every_ten_seconds_and_one_at_the_end(monkeypatch):
+    import io
+
+    from sim.experiments import progress as pg
+
+    clock = _Clock()
+    monkeypatch.setattr(pg, "time", clock)
+    stream = io.StringIO()
+    p = pg.Progress(1000, mode="lines", stream=stream)  # every 10 s by default
+    steps = [(5.0, 100), (10.0, 100), (15.0, 100), (20.5, 100), (29.0, 50), (32.0, 50)]
+    for t, n in steps:
+        clock.now = t
+        p.update(n)
+    clock.now = 33.0
+    p.close()
+    assert stream.getvalue().splitlines() == [
+        # 200 runs in 10 s: 20 runs/s, 800 left: 40 s
+        "sweep: 200/1,000 runs (20%), 20 runs/s, 40 s left",
+        # 10.5 s after the last line; 400 runs in 20.5 s = 19.5/s, 600 left: 30.75 s
+        "sweep: 400/1,000 runs (40%), 20 runs/s, 31 s left",
+        # 32 - 20.5 = 11.5 s: 500 runs in 32 s = 15.6/s, 500 left: 32 s
+        "sweep: 500/1,000 runs (50%), 16 runs/s, 32 s left",
+        # and the closing line: 500 in 33 s
+        "sweep: 500/1,000 runs (50%), 15 runs/s, 33 s left",
+    ]
+
+
+def test_progress_of_a_resumed_job_counts_only_this_runs_pace(monkeypatch):
+    import io
+
+    from sim.experiments import progress as pg
+
+    clock = _Clock()
+    monkeypatch.setattr(pg, "time", clock)
+    stream = io.StringIO()
+    p = pg.Progress(100, done=60, mode="lines", stream=stream, label="sensitivity")
+    clock.now = 0.5
+    p.update(0)
+    clock.now = 10.0
+    p.update(20)  # 20 runs this time in 10 s: 2/s, 20 left
+    clock.now = 11.0
+    p.update(20)
+    p.close()
+    assert stream.getvalue().splitlines() == [
+        "sensitivity: 80/100 runs (80%), 2 runs/s, 10 s left",
+        "sensitivity: 100/100 runs (100%), 4 runs/s, 0 s left",
+    ]
+
+
+def test_progress_draws_a_bar_on_a_terminal_and_lines_elsewhere():
+    import io
+
+    from sim.experiments.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert Progress(10, stream=Terminal()).mode == "bar"
+    assert Progress(10, stream=io.StringIO()).mode == "lines"

@@ -15,6 +15,8 @@ Rules:
   ``d - sqrt((pB - lB)^2 + (uA - pA)^2)`` to ``d + sqrt((uB - pB)^2 + (pA - lA)^2)``.
 - A change is flagged significant when its interval excludes zero. Sentences are written for
   the flagged outcome, viability and joining items, largest change first.
+- Different scenarios (another title, or another Council) are compared unpaired, never as the
+  same worlds, and the result carries a warning saying so (``warnings``; the command prints it).
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ class Side:
     runs: dict[str, np.ndarray] | None  # column -> values at this point, ordered by run
     names: dict[str, str]  # actor id -> name
     labels: Labels | None = None  # every name of the sweep's scenario
+    title: str = ""  # the scenario's name
+    members: tuple[str, ...] = ()  # the Council
 
 
 def read_side(out: Path, point: int) -> Side:
@@ -93,11 +97,30 @@ def read_side(out: Path, point: int) -> Side:
         runs = {c: t[c].to_numpy(zero_copy_only=False)[at] for c in cols}
         order = np.argsort(runs["run"], kind="stable")
         runs = {c: v[order] for c, v in runs.items()}
-    return Side(Path(out), sweep.summary, pt, runs, sweep.names, sweep.labels)
+    return Side(Path(out), sweep.summary, pt, runs, sweep.names, labels=sweep.labels,
+                title=sweep.title, members=sweep.labels.members)  # fmt: skip
+
+
+def same_scenario(a: Side, b: Side) -> bool:
+    """Both sides ran the same scenario: the same title and the same Council."""
+    return a.title == b.title and a.members == b.members
+
+
+def warnings(a: Side, b: Side) -> list[str]:
+    """What a reader must know before trusting the comparison."""
+    if same_scenario(a, b):
+        return []
+    return [
+        f"A and B are sweeps of different scenarios ({a.title!r}, Council of "
+        f"{len(a.members)}; {b.title!r}, Council of {len(b.members)}): their changes mix the "
+        "scenarios' differences with any what-if, and runs are not paired"
+    ]
 
 
 def paired(a: Side, b: Side) -> bool:
     """Both sides hold the same runs with the same seeds (run i is the same world in each)."""
+    if not same_scenario(a, b):
+        return False
     if a.runs is None or b.runs is None or len(a.runs["seed"]) != len(b.runs["seed"]):
         return False
     return bool(np.array_equal(a.runs["seed"], b.runs["seed"]))
@@ -171,6 +194,7 @@ def compare(a: Side, b: Side, pairing: bool = True) -> dict[str, Any]:
             else "Newcombe hybrid score, unpaired (method 10, 1998a)"
         ),
         "confidence": 0.95,
+        "warnings": warnings(a, b),
         "changes": rows,
         "labels": (a.labels or b.labels).to_json() if (a.labels or b.labels) else None,
     }

@@ -6,11 +6,14 @@ A sweep folder holds ``manifest.json``, ``summary.json``, ``runs.parquet`` and, 
 scenario's title, actor names, clause labels and option words, members, veto holders,
 contributors), so nothing re-reads a scenario file after a sweep; a folder written before
 summaries carried labels gets them once, here, from the scenario text its manifest keeps.
-Every problem is one line naming the folder and what is wrong.
+Every problem is one line naming the folder and what is wrong: ``summary.json`` is checked
+for the shape every reader relies on when the folder is opened, and ``runs.parquet`` and
+``paths.parquet`` against the SHA-256 the manifest recorded when the sweep finished.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from functools import cached_property
@@ -169,7 +172,96 @@ def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ResultsError(f"{path}: cannot read: {exc}") from None
+        raise ResultsError(f"{path}: cannot read: {' '.join(str(exc).split())}") from None
+
+
+# The shape of summary.json every reader relies on: a type (or types), a mapping of required
+# keys, Each(shape) for a mapping of any keys to that shape, Items(shape) for a list.
+@dataclass(frozen=True)
+class Each:
+    shape: Any
+
+
+@dataclass(frozen=True)
+class Items:
+    shape: Any
+
+
+NUM, OPT = (int, float), (int, float, type(None))
+OUTCOMES = ("adopted", "vetoed", "failed", "withdrawn", "no_agreement")
+STAT = {"count": int, "of": int, "p": OPT, "low": NUM, "high": NUM}
+SPREAD = {"n": int, "mean": OPT, "p5": OPT, "p95": OPT}
+POINT = {
+    "point": int, "grid": dict, "runs": int, "outcomes": dict.fromkeys(OUTCOMES, STAT), "viable": STAT,
+    "veto_cast_by": Each(STAT), "clauses": Each(Each(STAT)),
+    "texts": Items({"rank": int, "text": Each(str), "key": str, **STAT}),
+    "coalitions": Items({"rank": int, "members": Items(str), "key": str, **STAT}),
+    "votes": Each({"voted": int, "yes": STAT, "abstain": STAT, "no": STAT}),
+    "contributors": Each({"joins": STAT, "pledged_when_joined": SPREAD,
+                          "delivered_when_joined": SPREAD}),
+    "troops_delivered": SPREAD,
+}  # fmt: skip
+LABELS = {
+    "title": str, "actors": Each(str), "members": Items(str), "veto": Items(str),
+    "contributors": Items(str), "votes_needed": int,
+    "clauses": Each({"label": str, "kind": str, "options": Each(str)}),
+}  # fmt: skip
+SUMMARY = {"scenario": str, "seed": int, "runs_per_point": int, "points": Items(POINT)}
+
+
+def misfit(value: Any, shape: Any, where: str = "") -> str | None:
+    """Where ``value`` departs from ``shape`` and how (``points[0].viable.count: expected
+    int, got str``), or None if it fits."""
+    if isinstance(shape, Each | Items):
+        kind = dict if isinstance(shape, Each) else list
+        if not isinstance(value, kind):
+            return f"{where or 'top'}: expected a {kind.__name__}, got {type(value).__name__}"
+        pairs = value.items() if isinstance(value, dict) else enumerate(value)
+        for k, v in pairs:
+            sub = f"{where}.{k}" if isinstance(value, dict) else f"{where}[{k}]"
+            if found := misfit(v, shape.shape, sub.lstrip(".")):
+                return found
+        return None
+    if isinstance(shape, dict):
+        if not isinstance(value, dict):
+            return f"{where or 'top'}: expected a mapping, got {type(value).__name__}"
+        for k, sub in shape.items():
+            if k not in value:
+                return f"{where + '.' if where else ''}{k}: missing"
+            if found := misfit(value[k], sub, f"{where}.{k}".lstrip(".")):
+                return found
+        return None
+    if not isinstance(value, shape):
+        names = shape.__name__ if isinstance(shape, type) else "/".join(t.__name__ for t in shape)
+        return f"{where}: expected {names}, got {type(value).__name__}"
+    return None
+
+
+def _check_sum(path: Path, manifest: dict[str, Any] | None, data: bytes | None = None) -> bytes:
+    """The bytes of a finished job's file, refused if they differ from the SHA-256 its
+    manifest recorded when the job finished (a folder from before checksums is not checked)."""
+    try:
+        data = path.read_bytes() if data is None else data
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read: {' '.join(str(exc).split())}") from None
+    sums = (manifest or {}).get("checksums")
+    want = sums.get(path.name) if isinstance(sums, dict) else None
+    if want is not None and hashlib.sha256(data).hexdigest() != want:
+        raise ResultsError(
+            f"{path}: damaged (its SHA-256 differs from the one manifest.json recorded when "
+            "the job finished); run the job again with --force"
+        )
+    return data
+
+
+def read_parquet(path: Path, manifest: dict[str, Any] | None = None) -> pa.Table:
+    """A finished job's parquet file, checked against the SHA-256 its manifest recorded (if
+    it recorded one); read through a file object, so no path is taken for a URI."""
+    data = _check_sum(path, manifest)
+    try:
+        return pq.read_table(pa.BufferReader(data))
+    except (OSError, pa.ArrowException) as exc:
+        raise ResultsError(f"{path}: cannot read: {' '.join(str(exc).split())}") from None
 
 
 class SweepFolder:
@@ -191,12 +283,19 @@ class SweepFolder:
                 else " (not a sweep folder)"
             )
             raise ResultsError(f"{folder}: no summary.json{hint}")
+        path = folder / "manifest.json"
+        manifest = _read_json(path) if path.is_file() else {}
+        self.manifest: dict[str, Any] = manifest if isinstance(manifest, dict) else {}
+        _check_sum(folder / "summary.json", self.manifest)
         summary = _read_json(folder / "summary.json")
         if not isinstance(summary, dict) or not summary.get("points"):
             raise ResultsError(f"{folder}/summary.json: no points (not a stabsim summary)")
+        wrong = misfit(summary, SUMMARY) or (
+            misfit(summary["labels"], LABELS, "labels") if summary.get("labels") else None
+        )
+        if wrong:
+            raise ResultsError(f"{folder}/summary.json: damaged or not a stabsim summary: {wrong}")
         self.summary: dict[str, Any] = summary
-        path = folder / "manifest.json"
-        self.manifest: dict[str, Any] = _read_json(path) if path.is_file() else {}
         given = summary.get("labels")
         self.labels = (
             Labels.from_json(given) if given else _labels_from_manifest(summary, self.manifest)
@@ -235,10 +334,15 @@ class SweepFolder:
         path = self.folder / name
         if not path.is_file():
             raise ResultsError(f"{self.folder}: no {name} (not a finished sweep)")
-        try:
-            return pq.read_table(path)
-        except (OSError, pa.ArrowException) as exc:
-            raise ResultsError(f"{path}: cannot read: {exc}") from None
+        table = read_parquet(path, self.manifest)
+        if name == "runs.parquet":
+            need = ["run", "seed", "point", "outcome", "viable", "vetoed_by"]
+            need += [f"vote.{m}" for m in self.labels.members]
+            missing = [c for c in need if c not in table.column_names]
+            if missing:
+                raise ResultsError(f"{path}: damaged or not a stabsim sweep's runs: no column "
+                                   f"{missing[0]}")  # fmt: skip
+        return table
 
     @cached_property
     def runs(self) -> pa.Table:

@@ -14,33 +14,32 @@ Rules (the README's "Sweeps" section documents the resulting ``summary.json``):
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from scipy.stats import binomtest
 
 from sim.model.result import OUTCOMES
 from sim.model.voting import VOTE_NAMES
 
-Z95 = 1.959963984540054  # two-sided 95% normal quantile
 TOP = 10
 WHY_TOP = 5  # reasons kept per outcome
 SCHEMA = "stabsim-summary/1"
 
 
-def wilson(count: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for ``count`` successes in ``n`` trials; (0, 1) when n == 0."""
+@lru_cache(maxsize=8192)
+def wilson(count: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for ``count`` successes in ``n`` trials (scipy's); (0, 1) when
+    n == 0."""
     if n <= 0:
         return 0.0, 1.0
-    p = count / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    ci = binomtest(int(count), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return max(0.0, float(ci.low)), min(1.0, float(ci.high))
 
 
 def stat(count: int, of: int) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from sim.analysis import baselines as bl
+from sim.analysis.folders import read_result
 from sim.analysis.scores import (
     OUTCOME_CLASSES,
     VOTE_CLASSES,
@@ -41,26 +42,29 @@ from sim.analysis.scores import (
     outcome_class,
     reliability,
 )
-from sim.errors import OptionError
+from sim.errors import OptionError, OutputError, ScenarioError, writing
 from sim.experiments.runner import (
+    RESUME_HINT,
     Backend,
     Execution,
+    Parts,
     Report,
-    part_path,
+    check_runs,
+    check_seed,
     run_design,
     run_seed,
     write_json,
 )
 from sim.model.simulate import make_model
+from sim.scenario import library, overlay
 from sim.scenario.compiled import Scenario
-from sim.scenario.loader import load_data
 from sim.scenario.overrides import parse_set
 from sim.scenario.schema import protocol_name
 
 SCHEMA = "stabsim-backtest/1"
 FILES = ("backtest.json", "features.npz")
 CHUNK = 250  # runs per task
-ROOT = Path(__file__).resolve().parents[2] / "scenarios"
+MAX_RUNS_PER_CASE = 100_000  # every run's vote features are held in memory when scoring
 
 
 class BacktestError(OptionError):
@@ -74,12 +78,12 @@ def case_files(paths: list[Path]) -> list[Path]:
     """Every file with an ``observed:`` block among ``paths`` (files, or folders' ``*.yaml``);
     by default the bundled scenarios and the history library."""
     if not paths:
-        paths = [ROOT, ROOT / "history"]
+        paths = [library.root(), library.root() / library.HISTORY]
     out: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
             found = [p for p in sorted(path.glob("*.yaml")) if _has_observed(p)]
-            if not found and path not in (ROOT,):
+            if not found and path != library.root():
                 raise BacktestError("paths", f"{path}: no scenario with an observed: block")
             out += found
         elif path.is_file():
@@ -94,7 +98,7 @@ def case_files(paths: list[Path]) -> list[Path]:
 
 
 def _has_observed(path: Path) -> bool:
-    data, _ = load_data(path)
+    data = overlay.load(path).data
     return isinstance(data, dict) and isinstance(data.get("observed"), dict)
 
 
@@ -415,23 +419,37 @@ class BacktestDesign:
         return {"kind": "backtest", "cases": [str(f) for f in self.case_paths], "seed": self.cfg.seed,
                 "runs": self.runs, "protocol": self.cfg.protocol}  # fmt: skip
 
-    def arrays(self, out: Path, tasks: list[Chunk], c: int) -> dict[str, np.ndarray]:
-        parts = [np.load(part_path(out, t.parts[-1])) for t in tasks if t.case == c]
-        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0].files}
+    def arrays(self, parts: Parts, tasks: list[Chunk], c: int) -> dict[str, np.ndarray]:
+        files = [np.load(io.BytesIO(parts.read(t.parts[-1])), allow_pickle=False)
+                 for t in tasks if t.case == c]  # fmt: skip
+        return {k: np.concatenate([p[k] for p in files]) for k in files[0].files}
 
-    def finish(self, out: Path, tasks: list[Chunk], manifest: dict[str, Any]) -> dict[str, Any]:
-        per_case = [self.arrays(out, tasks, c) for c in range(len(self.case_paths))]
+    def finish(
+        self, out: Path, tasks: list[Chunk], manifest: dict[str, Any], parts: Parts
+    ) -> dict[str, Any]:
+        per_case = [self.arrays(parts, tasks, c) for c in range(len(self.case_paths))]
         if self.cfg.features:
             keep = ("outcome", "tabled", "gap", "red", "dgap", "dred", "consent", "dconsent",
                     "stance", "dstance", "sovereignty")  # fmt: skip
             flat = {f"c{c}.{k}": a[k] for c, a in enumerate(per_case) for k in keep}
             tmp = out / ".tmp-features.npz"
-            with tmp.open("wb") as f:
-                np.savez_compressed(f, **flat)
-            tmp.replace(out / "features.npz")
+            with writing(out / "features.npz", RESUME_HINT):
+                with tmp.open("wb") as f:
+                    np.savez_compressed(f, **flat)
+                tmp.replace(out / "features.npz")
         result = self.result(per_case)
-        write_json(out / "backtest.json", result)
+        write_json(out / "backtest.json", result, RESUME_HINT)
         return result
+
+    def verify(self, out: Path) -> None:
+        """``backtest.json`` parses and holds every case."""
+        try:
+            result = json.loads((out / "backtest.json").read_text(encoding="utf-8"))
+            whole = len(result["cases"]) == len(self.case_paths)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise OutputError(out / "backtest.json", f"it does not read back ({exc})") from None
+        if not whole:
+            raise OutputError(out / "backtest.json", "it does not hold every case", RESUME_HINT)
 
     def result(self, per_case: list[dict[str, np.ndarray]]) -> dict[str, Any]:
         cases = []
@@ -461,18 +479,20 @@ class BacktestDesign:
 
 
 def prepare(cfg: BacktestConfig) -> BacktestDesign:
-    if cfg.runs < 1:
-        raise OptionError("runs", f"expected a whole number >= 1, got {cfg.runs}")
-    if cfg.seed < 0:
-        raise OptionError("seed", f"expected a whole number >= 0, got {cfg.seed}")
+    check_runs("runs", cfg.runs, MAX_RUNS_PER_CASE, "runs per case")
+    check_seed(cfg.seed)
     if cfg.protocol is not None:
         protocol_name(cfg.protocol)
     files = case_files(cfg.paths)
     sets = tuple(parse_set(s) for s in cfg.sets)
     cases, scenarios = [], []
     for f in files:
-        data, source = load_data(f)
-        sc = Scenario.from_data(data, source, dict(sets))
+        loaded = overlay.load(f)
+        data, source = loaded.data, loaded.source
+        try:
+            sc = Scenario.from_data(data, source, dict(sets), kept=loaded.kept)
+        except ScenarioError as exc:
+            raise overlay.validated(loaded, exc) from None
         obs = sc.spec.observed
         assert obs is not None
         real = tuple(int(x) for x in _indices_partial(sc, {c: str(v) for c, v in obs.text.items()}))
@@ -501,5 +521,5 @@ def backtest(
         ex = replace(ex, out=Path("results") / f"backtest-{cfg.seed}")
     report = run_design(design, ex, backend)
     if report.status == "complete":
-        report.result = json.loads((Path(ex.out) / "backtest.json").read_text())
+        report.result = read_result(ex.out, "backtest.json", SCHEMA)
     return report

@@ -14,6 +14,12 @@ tabled none), the median over runs. Simplifications, stated in the README:
   a veto and one yes suffices (abstention does not block). The Parliament sits off
   the Council with no ties, so only the compromise and expected-utility models hear it;
 - status quo utility ``1 - |rp - x_i| / 100`` where the reference point is coded, else 0.
+
+The file is checked as it is read, each problem one line naming the file, line and column:
+UTF-8 text of at most 16 MiB; every non-blank row with all 75 columns; positions, saliences,
+reference points and outcomes finite numbers from 0 to 100 (an empty cell: not coded);
+capabilities finite and >= 0, one above 0; the rule QMV or Unan; and every issue with an
+outcome has an actor with a position, a salience and a capability above 0.
 """
 
 from __future__ import annotations
@@ -26,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.errors import OptionError, StabsimError
-from sim.experiments.runner import run_seed, run_seeds
+from sim.errors import StabsimError, reason, writing
+from sim.experiments.runner import check_runs, check_seed, run_seed, run_seeds
 from sim.model.protocols import REGISTRY
 from sim.model.protocols.compromise import nearest_option
 from sim.model.simulate import make_model
@@ -40,6 +46,8 @@ POS, SAL, RP, OUT, RULE = slice(13, 43), slice(43, 73), 73, 74, 8
 # Security Council votes, not the EU Council's).
 FIRST_VOTE = {"noise": 0.05, "abstain_band": 0.1, "veto_cost": 0.0}
 COMMISSION = "com"
+MAX_BYTES = 16 * 1024 * 1024  # the DEU III table is about 60 KB
+MAX_RUNS = 100_000  # runs per issue (predictions are held as issues x runs)
 
 
 class DeuError(StabsimError):
@@ -62,42 +70,91 @@ class DeuData:
     outcome: np.ndarray  # (I,)
 
 
-def _num(cell: str) -> float:
-    return float(cell) if cell.strip() else math.nan
+def _num(cell: str, where: str, low: float = 0.0, high: float = 100.0) -> float:
+    """A cell as a number in [low, high]; NaN for an empty cell (not coded)."""
+    if not cell.strip():
+        return math.nan
+    try:
+        x = float(cell)
+    except ValueError:
+        raise DeuError(f"{where}: expected a number, found {cell[:20]!r}") from None
+    if not (math.isfinite(x) and low <= x <= high):
+        span = f"from {low:g} to {high:g}" if math.isfinite(high) else f">= {low:g}"
+        raise DeuError(f"{where}: expected a finite number {span}, found {cell[:20]!r}")
+    return x
+
+
+def _rows(path: Path) -> list[tuple[int, list[str]]]:
+    """The table's rows with their line numbers; blank rows left out."""
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise DeuError(f"{path}: larger than {MAX_BYTES // 1024**2} MiB; expected the DEU III "
+                           "table (about 60 KB)")  # fmt: skip
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.reader(f, delimiter="\t")
+            return [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]
+    except UnicodeDecodeError as exc:
+        raise DeuError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); expected the "
+                       "DEU III table deu3_public.tsv") from None  # fmt: skip
+    except (OSError, csv.Error) as exc:
+        raise DeuError(f"{path}: cannot read: {reason(exc)}") from None
 
 
 def load_deu(path: str | Path) -> DeuData:
-    """Read the DEU III table; a clear error names the file and what was wrong."""
+    """Read the DEU III table; a clear error names the file, the line and what was wrong."""
     path = Path(path)
     if not path.is_file():
         raise DeuError(f"{path}: file not found; expected the DEU III table deu3_public.tsv "
                        "(tab-separated, doi 10.34810/data53)")  # fmt: skip
-    with path.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f, delimiter="\t"))
-    if len(rows) < 3 or len(rows[0]) < 75 or rows[0][RP] != "rp" or rows[0][OUT] != "out":
-        found = f"{len(rows[0])} columns" if rows else "an empty file"
+    rows = _rows(path)
+    first = rows[0][1] if rows else []
+    if len(rows) < 3 or len(first) < 75 or first[RP] != "rp" or first[OUT] != "out":
+        found = f"{len(first)} columns" if rows else "an empty file"
         raise DeuError(f"{path}: expected a header with 75 columns ending in rp, out "
                        f"(column 74 'rp', 75 'out'), found {found}")  # fmt: skip
-    header, cap_row, body = rows[0], rows[1], [r for r in rows[2:] if len(r) > OUT]
-    try:
-        capability = np.array([_num(v) for v in cap_row[POS]])
-        body = [r for r in body if r[OUT].strip()]
-        num = np.array([[_num(v) for v in r[POS.start : OUT + 1]] for r in body])
-        ids = np.array([[int(r[0]), int(r[1])] for r in body])
-    except ValueError as exc:
-        raise DeuError(f"{path}: expected numbers in the id, position, salience, rp and out "
-                       f"columns, found {exc}") from None  # fmt: skip
+    for line, r in rows[1:]:
+        if len(r) < OUT + 1:
+            raise DeuError(f"{path}: line {line}: expected 75 columns, found {len(r)}")
+    header, (cap_line, cap_row) = first, rows[1]
+    at = f"{path}: line {cap_line}, column"
+    capability = np.array([_num(v, f"{at} {POS.start + j + 1}", 0.0, math.inf)
+                           for j, v in enumerate(cap_row[POS])])  # fmt: skip
     if np.isnan(capability).any():
-        raise DeuError(f"{path}: line 2: expected a capability for every actor in columns 14-43")
+        raise DeuError(f"{path}: line {cap_line}: expected a capability for every actor in "
+                       "columns 14-43")  # fmt: skip
+    if not capability.max() > 0:
+        raise DeuError(f"{path}: line {cap_line}: expected a capability above 0 for some actor "
+                       "in columns 14-43, found all 0")  # fmt: skip
+    body = [(line, r) for line, r in rows[2:] if r[OUT].strip()]
+    num = np.array([[_num(v, f"{path}: line {line}, column {POS.start + j + 1}")
+                     for j, v in enumerate(r[POS.start : OUT + 1])]
+                    for line, r in body]).reshape(len(body), OUT + 1 - POS.start)  # fmt: skip
+    ids = []
+    for line, r in body:
+        try:
+            ids.append([int(r[0]), int(r[1])])
+        except ValueError:
+            raise DeuError(f"{path}: line {line}, columns 1-2: expected whole-number ids "
+                           f"(prnrnmc, isnrnmc), found {r[0][:20]!r}, {r[1][:20]!r}") from None  # fmt: skip
+        rule = r[RULE].strip().lower()
+        if rule != "qmv" and not rule.startswith("unan"):
+            raise DeuError(f"{path}: line {line}, column {RULE + 1}: expected the voting rule "
+                           f"QMV or Unan, found {r[RULE][:20]!r}")  # fmt: skip
     n = POS.stop - POS.start
+    position, salience = num[:, :n], np.nan_to_num(num[:, n : 2 * n])
+    weight = np.where(np.isnan(position), 0.0, salience * capability[None, :])
+    empty = np.flatnonzero(~(weight.sum(axis=1) > 0))
+    if len(empty):
+        raise DeuError(f"{path}: line {body[empty[0]][0]}: no actor has a position, a salience above 0 "
+                       "and a capability above 0 on this issue, so there is nothing to predict")  # fmt: skip
     return DeuData(
         source=str(path),
         actors=tuple(h[1:] for h in header[POS]),
-        proposal=ids[:, 0],
-        issue=ids[:, 1],
-        rule=tuple(r[RULE] for r in body),
-        position=num[:, :n],
-        salience=np.nan_to_num(num[:, n : 2 * n]),
+        proposal=np.array(ids, dtype=np.int64).reshape(-1, 2)[:, 0],
+        issue=np.array(ids, dtype=np.int64).reshape(-1, 2)[:, 1],
+        rule=tuple(r[RULE] for _, r in body),
+        position=position,
+        salience=salience,
         capability=capability,
         reference=num[:, 2 * n],
         outcome=num[:, 2 * n + 1],
@@ -176,8 +233,8 @@ def predict(data: DeuData, protocol: str, runs: int = 10, seed: int = 1) -> np.n
     scale, computed for a batch of issues) is run in one batch; any other protocol runs
     as full models, one per issue and run.
     """
-    if runs < 1:
-        raise OptionError("runs", f"expected at least 1, got {runs}")
+    check_runs("runs", runs, MAX_RUNS, "runs per issue")
+    check_seed(seed)
     cls = REGISTRY[protocol_name(protocol)]
     if hasattr(cls, "forecast_scale"):
         x = np.nan_to_num(data.position) / 100.0
@@ -199,6 +256,7 @@ def predict_models(data: DeuData, protocol: str, runs: int = 10, seed: int = 1,
                    issues: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
     """(I, runs) as :func:`predict`, always by running full models (rows outside
     ``issues`` stay NaN)."""
+    check_runs("runs", runs, MAX_RUNS, "runs per issue")
     out = np.full((len(data.outcome), runs), np.nan)
     issues = np.arange(len(data.outcome)) if issues is None else issues
     for k in issues:  # one scenario per issue; runs are separate models
@@ -234,7 +292,7 @@ def csv_name(path: str | Path, protocol: str) -> Path:
 def write_csv(path: str | Path, data: DeuData, prediction: np.ndarray,
               baseline: np.ndarray) -> None:  # fmt: skip
     """One row per issue: ids, rule, outcome, prediction, its error, baseline and its error."""
-    with Path(path).open("w", newline="", encoding="utf-8") as f:
+    with writing(path), Path(path).open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["proposal", "issue", "rule", "outcome", "prediction", "error",
                     "compromise", "compromise_error"])  # fmt: skip

@@ -14,12 +14,16 @@ from sim.model.simulate import run
 from sim.model.voting import ABSTAIN, VOTE_NAMES
 from sim.scenario.compiled import Scenario
 
+MAX_RUNS = 1_000_000  # the votes of every run are held in memory (runs x members)
+
 
 def simulated_votes(scenario: Scenario, runs: int, seed: int = 1) -> np.ndarray:
     """(runs, members) the decisive vote of each of ``runs`` seeded runs (a run with no vote
     counts every member as abstaining)."""
     if runs < 0:
         raise OptionError("runs", f"expected 0 or more, got {runs}")
+    if runs > MAX_RUNS:
+        raise OptionError("runs", f"expected at most {MAX_RUNS:,}, got {runs:,}")
     if seed < 0:
         raise OptionError("seed", f"expected a whole number >= 0, got {seed}")
     ids = [scenario.actor_ids[m] for m in scenario.members]

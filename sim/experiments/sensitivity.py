@@ -43,6 +43,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.analysis.folders import read_result
 from sim.analysis.indices import (
     CONFIDENCE,
     MORRIS_LEVELS,
@@ -52,20 +53,23 @@ from sim.analysis.indices import (
     ranking,
     swings,
 )
-from sim.errors import OptionError, StabsimError
+from sim.errors import OptionError, OutputError, ScenarioError, StabsimError, writing
 from sim.experiments.runner import (
+    MAX_RUNS,
+    RESUME_HINT,
     Backend,
     Execution,
+    Parts,
     Report,
-    part_path,
+    check_seed,
     run_design,
     run_seed,
     write_json,
 )
 from sim.model.simulate import make_model
+from sim.scenario import overlay
 from sim.scenario.compiled import Entry, Scenario
 from sim.scenario.distributions import Dist
-from sim.scenario.loader import load_data
 from sim.scenario.overrides import check_ids, parse_set
 from sim.scenario.schema import protocol_name
 
@@ -73,6 +77,8 @@ SCHEMA = "stabsim-sensitivity/1"
 FILES = ("points.parquet", "sensitivity.json")
 METHODS = ("sobol", "morris")
 BASE_OUTPUTS = ("adopted", "vetoed", "viable", "delivered_troops")
+MAX_POINTS = 1_000_000  # design points (Sobol' N (D + 2), Morris N (D + 1))
+MAX_VALUES = 10_000_000  # design points x parameters
 
 
 # --- the scenario's parameters -----------------------------------------------------------------
@@ -378,19 +384,26 @@ class SensitivityDesign:
                 "file": str(path.resolve()),
                 "sha256": self.identity["scenario_sha256"],
                 "text": path.read_text(encoding="utf-8"),
+                **(self.scenario.loaded.record() if self.scenario.loaded else {}),
             },
             "seed": self.cfg.seed,
             "runs": self.runs,
         }
 
-    def _outputs(self, out: Path, blocks: list[Block], design: str) -> np.ndarray:
-        arrays = [np.load(part_path(out, b.parts[-1])) for b in blocks if b.design == design]
+    def _outputs(self, parts: Parts, blocks: list[Block], design: str) -> np.ndarray:
+        arrays = [
+            np.load(io.BytesIO(parts.read(b.parts[-1])), allow_pickle=False)
+            for b in blocks
+            if b.design == design
+        ]
         return np.concatenate(arrays) if arrays else np.zeros((0, len(self.names)))
 
-    def finish(self, out: Path, blocks: list[Block], manifest: dict[str, Any]) -> dict[str, Any]:
+    def finish(
+        self, out: Path, blocks: list[Block], manifest: dict[str, Any], parts: Parts
+    ) -> dict[str, Any]:
         """Gather the parts; write ``points.parquet`` and ``sensitivity.json``."""
         cfg = self.cfg
-        Y, W = self._outputs(out, blocks, "sample"), self._outputs(out, blocks, "swing")
+        Y, W = self._outputs(parts, blocks, "sample"), self._outputs(parts, blocks, "swing")
         cols: dict[str, Any] = {
             "design": ["swing"] * len(W) + ["sample"] * len(Y),
             "point": list(range(len(W))) + list(range(len(Y))),
@@ -402,8 +415,10 @@ class SensitivityDesign:
             cols[name] = np.concatenate([W[:, k], Y[:, k]])
         cols["replicates"] = [cfg.swing_runs] * len(W) + [cfg.replicates] * len(Y)
         tmp = out / ".tmp-points.parquet"
-        pq.write_table(pa.table(cols), tmp)
-        tmp.replace(out / "points.parquet")
+        with writing(out / "points.parquet", RESUME_HINT):
+            with tmp.open("wb") as f:  # a file object: pyarrow reads "a:b/x" paths as URIs
+                pq.write_table(pa.table(cols), f)
+            tmp.replace(out / "points.parquet")
         indices = analyse(self.params, cfg.method, self.X, Y, self.names, cfg.seed)
         result = {
             "schema": SCHEMA,
@@ -428,24 +443,59 @@ class SensitivityDesign:
             "swing_runs": cfg.swing_runs,
             "swings": swings(self.params, W, self.names) if len(W) else None,
         }
-        write_json(out / "sensitivity.json", result)
+        write_json(out / "sensitivity.json", result, RESUME_HINT)
         return result
+
+    def verify(self, out: Path) -> None:
+        """``points.parquet`` holds every design point; ``sensitivity.json`` parses."""
+        from sim.experiments.sweep import check_parquet
+
+        check_parquet(out / "points.parquet", len(self.X) + len(self.S))
+        try:
+            json.loads((out / "sensitivity.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise OutputError(out / "sensitivity.json", f"it does not read back ({exc})") from None
+
+
+def check_size(cfg: SensitivityConfig, d: int) -> None:
+    """At most MAX_POINTS design points, MAX_VALUES design values (points x parameters) and
+    MAX_RUNS runs, checked before sampling."""
+    points = cfg.base_runs * (d + 2 if cfg.method == "sobol" else d + 1)
+    runs = points * cfg.replicates + (2 * d + 1) * cfg.swing_runs
+    if points > MAX_POINTS:
+        raise OptionError("base_runs", f"expected at most {MAX_POINTS:,} design points, got "
+                          f"{points:,} ({cfg.base_runs:,} for {d} parameters)")  # fmt: skip
+    if points * d > MAX_VALUES:
+        raise OptionError("base_runs", f"expected at most {MAX_VALUES:,} design values (points "
+                          f"x parameters), got {points * d:,}")  # fmt: skip
+    if runs > MAX_RUNS:
+        raise OptionError("replicates", f"expected at most {MAX_RUNS:,} runs in all, got "
+                          f"{runs:,}; use fewer --base-runs, --replicates or --swing-runs")  # fmt: skip
 
 
 def prepare(cfg: SensitivityConfig) -> SensitivityDesign:
     """Check the options and the scenario, resolve the parameters and build both designs."""
     if cfg.method not in METHODS:
         raise OptionError("method", f"expected sobol or morris, got {cfg.method!r}")
-    for name, least in (("base_runs", 2), ("replicates", 1), ("swing_runs", 0), ("seed", 0)):
-        if getattr(cfg, name) < least:
-            raise OptionError(name, f"expected a whole number >= {least}, got {getattr(cfg, name)}")
+    for name, least in (("base_runs", 2), ("replicates", 1), ("swing_runs", 0)):
+        value = getattr(cfg, name)
+        if value < least:
+            raise OptionError(name, f"expected a whole number >= {least}, got {value}")
+        if value > MAX_RUNS:
+            raise OptionError(name, f"expected at most {MAX_RUNS:,}, got {value:,}")
+    check_seed(cfg.seed)
     if cfg.protocol is not None:
         protocol_name(cfg.protocol)
-    data, source = load_data(cfg.scenario)
+    loaded = overlay.load(cfg.scenario)
+    data, source = loaded.data, loaded.source
     sets = dict(parse_set(s) for s in cfg.sets)
     for path in sets:
         check_ids(data, path, source)
-    sc = Scenario.from_data(data, source, sets)  # validates --set
+    try:
+        sc = Scenario.from_data(data, source, sets, kept=loaded.kept)  # validates --set
+    except ScenarioError as exc:
+        raise overlay.validated(loaded, exc) from None
+    sc.loaded = loaded
     data = sc.data
     params, skipped = resolve(cfg.params, numeric_parameters(sc))
     if clash := sorted({p.path for p in params} & set(sets)):
@@ -477,13 +527,14 @@ def prepare(cfg: SensitivityConfig) -> SensitivityDesign:
             "clause",
             f"expected one of {', '.join(c.id for c in sc.space.clauses)}, got {cfg.clause!r}",
         )
+    check_size(cfg, len(params))
     X = sample(params, cfg.method, cfg.base_runs, cfg.seed)
     S = swing_design(params) if cfg.swing_runs else np.zeros((0, len(params)))
     blob = json.dumps([data, cfg.protocol, [p.path for p in params]], sort_keys=True, default=str)
     key = hashlib.sha256(blob.encode()).hexdigest()[:16]
     job = Job(data, source, cfg.protocol, cfg.seed, tuple(p.path for p in params), cfg.clause, key)
     identity = {
-        "scenario_sha256": hashlib.sha256(Path(cfg.scenario).read_bytes()).hexdigest(),
+        "scenario_sha256": loaded.sha256(),
         "seed": cfg.seed,
         "set": sets,
         "params": [[p.path, p.low, p.high] for p in params],
@@ -509,5 +560,5 @@ def run(
         ex = replace(ex, out=Path("results") / f"{design.scenario.name}-sensitivity")
     report = run_design(design, ex, backend)
     if report.status == "complete":
-        report.result = json.loads((Path(ex.out) / "sensitivity.json").read_text())
+        report.result = read_result(ex.out, "sensitivity.json", SCHEMA)
     return report

@@ -31,20 +31,25 @@ import pyarrow.parquet as pq
 
 from sim.analysis.folders import labels_of
 from sim.analysis.summary import Layout, SummaryBuilder, coalition_key, text_key
-from sim.errors import OptionError
+from sim.errors import OptionError, OutputError, ScenarioError, writing
 from sim.experiments.runner import (
+    MAX_RUNS,
+    MAX_TASKS,
+    RESUME_HINT,
     Backend,
     Execution,
+    Parts,
     Report,
-    part_path,
+    check_runs,
+    check_seed,
     run_design,
     run_seed,
     write_json,
 )
 from sim.model.result import RunResult
 from sim.model.simulate import make_model
+from sim.scenario import overlay
 from sim.scenario.compiled import Scenario
-from sim.scenario.loader import load_data
 from sim.scenario.overrides import (
     MAX_GRID_POINTS,
     GridAxis,
@@ -99,6 +104,7 @@ class Plan:
     params: tuple[tuple[str, str], ...]  # sampled parameter path, arrow type ("float64"|"string")
     paths: bool
     key: str = ""  # names the compiled scenario of each point in worker caches
+    kept: dict[str, Any] = field(default_factory=dict)  # draws a what-if or --set fixed, by path
 
     @property
     def grid(self) -> list[dict[str, Any]]:
@@ -127,14 +133,17 @@ def make_plan(
     # The key must cover the grid: two sweeps of one file with different axes must not share
     # compiled points in a worker's cache.
     grid = [[a.path, list(a.values)] for a in axes]
-    blob = json.dumps([scenario.data, protocol, grid], sort_keys=True, default=str).encode()
+    kept = scenario.kept
+    blob = json.dumps([scenario.data, protocol, grid, kept], sort_keys=True, default=str).encode()
     key = hashlib.sha256(blob).hexdigest()[:16]
-    plan = Plan(scenario.data, scenario.source, protocol, seed, runs, axes, params, paths, key)
+    plan = Plan(
+        scenario.data, scenario.source, protocol, seed, runs, axes, params, paths, key, kept
+    )
     points = []
     for values in plan.grid:
         for path in values:
             check_ids(scenario.data, path, scenario.source)
-        points.append(Scenario.from_data(scenario.data, scenario.source, values))
+        points.append(Scenario.from_data(scenario.data, scenario.source, values, kept=kept))
     return plan, points
 
 
@@ -160,7 +169,7 @@ def runs_schema(layout: Layout, plan: Plan) -> pa.Schema:
     """The columns of ``runs.parquet``, in order (docs/sweeps.md documents each)."""
     s, i32, i64, f64, b = pa.string(), pa.int32(), pa.int64(), pa.float64(), pa.bool_()
     cols = [("run", i64), ("seed", i64), ("point", i32)]
-    cols += [(f"grid.{a.path}", f64) for a in plan.axes]
+    cols += [(f"grid.{a.path}", s if a.categorical else f64) for a in plan.axes]
     cols += [(f"param.{p}", s if t == "string" else f64) for p, t in plan.params]
     cols += [("outcome", s), ("vetoed_by", s), ("adopted_by", s), ("rounds", i32), ("text", s)]
     cols += [("why", s), ("why_actor", s), ("why_clause", s), ("why_option", s)]
@@ -273,7 +282,7 @@ def _point_scenario(plan: Plan, point: int) -> Scenario:
     if sc is None:
         if len(_SCENARIOS) > 256:
             _SCENARIOS.clear()
-        sc = Scenario.from_data(plan.data, plan.source, plan.grid[point])
+        sc = Scenario.from_data(plan.data, plan.source, plan.grid[point], kept=plan.kept)
         _SCENARIOS[key] = sc
     return sc
 
@@ -327,36 +336,53 @@ def _opening_row(cols: dict[str, list], layout: Layout, run: int, point: int,
 
 
 def merge(
-    out: Path, chunks: list[Chunk], kind: str, schema: pa.Schema,
+    out: Path, chunks: list[Chunk], kind: str, schema: pa.Schema, parts: Parts,
     sink: Callable[[pa.Table], None] | None = None,
 ) -> None:  # fmt: skip
-    """Stream the parts, in (point, run) order, into ``<kind>.parquet`` (temporary name first),
-    in row groups of about ROW_GROUP rows, passing each row group to ``sink``."""
+    """Stream the parts, in (point, run) order and each verified against its checksum, into
+    ``<kind>.parquet`` (temporary name first), in row groups of about ROW_GROUP rows, passing
+    each row group to ``sink``."""
     final = out / f"{kind}.parquet"
     tmp = final.with_name(f".tmp-{final.name}")
     buffered: list[pa.Table] = []
     rows = 0
-    with pq.ParquetWriter(tmp, schema) as writer:
+    try:
+        # A file object, not a path: pyarrow would read a path like "run:1/x" as a URI.
+        with writing(final, RESUME_HINT), tmp.open("wb") as f, pq.ParquetWriter(f, schema) as w:
 
-        def flush() -> None:
-            nonlocal buffered, rows
-            if buffered:
-                table = pa.concat_tables(buffered).combine_chunks()
-                if sink is not None:
-                    sink(table)
-                writer.write_table(table, row_group_size=max(rows, 1))
-            buffered, rows = [], 0
+            def flush() -> None:
+                nonlocal buffered, rows
+                if buffered:
+                    table = pa.concat_tables(buffered).combine_chunks()
+                    if sink is not None:
+                        sink(table)
+                    w.write_table(table, row_group_size=max(rows, 1))
+                buffered, rows = [], 0
 
-        for chunk in chunks:
-            path = part_path(out, f"{kind}-{chunk.name}.arrow")
-            with pa.ipc.open_stream(pa.memory_map(str(path))) as reader:
-                table = reader.read_all()
-            buffered.append(table)
-            rows += table.num_rows
-            if rows >= ROW_GROUP:
-                flush()
-        flush()
-    os.replace(tmp, final)
+            for chunk in chunks:
+                data = parts.read(f"{kind}-{chunk.name}.arrow")
+                with pa.ipc.open_stream(pa.BufferReader(data)) as reader:
+                    table = reader.read_all()
+                buffered.append(table)
+                rows += table.num_rows
+                if rows >= ROW_GROUP:
+                    flush()
+            flush()
+        with writing(final, RESUME_HINT):
+            os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def check_parquet(path: Path, rows: int | None = None) -> None:
+    """``path`` reads back whole (every page decoded) with ``rows`` rows, else OutputError."""
+    try:
+        with path.open("rb") as f:
+            found = sum(b.num_rows for b in pq.ParquetFile(f).iter_batches(batch_size=ROW_GROUP))
+    except (OSError, pa.ArrowException) as exc:
+        raise OutputError(path, f"it does not read back ({exc})", RESUME_HINT) from None
+    if rows is not None and found != rows:
+        raise OutputError(path, f"it reads back {found:,} rows, not {rows:,}", RESUME_HINT)
 
 
 # --- the sweep ----------------------------------------------------------------------------------------
@@ -406,6 +432,7 @@ class SweepDesign:
     def task_size(self, workers: int) -> int:
         """``chunk_size`` if given, else about CHUNK_SECONDS of work and at least four chunks
         per worker per point (timed on a few runs, which also check the scenario runs)."""
+        least = -(-self.runs // MAX_TASKS)  # never more than MAX_TASKS chunks
         if self.chunk_size:
             return self.chunk_size
         times = []
@@ -417,7 +444,7 @@ class SweepDesign:
             times.append(time.perf_counter() - t0)
         target = int(CHUNK_SECONDS / max(sum(times[1:]) / 3, 1e-6))
         balance = -(-self.plan.runs // (4 * workers))
-        return max(1, min(target, balance, 5000))
+        return max(1, least, min(target, balance, 5000))
 
     def tasks(self, size: int) -> list[Chunk]:
         return self.plan.chunks(size)
@@ -430,6 +457,7 @@ class SweepDesign:
                 "file": str(self.scenario_file.resolve()),
                 "sha256": self.identity["scenario_sha256"],
                 "text": self.scenario_file.read_text(encoding="utf-8"),
+                **(first.loaded.record() if first.loaded else {}),  # a what-if's bases, changes
             },
             "seed": plan.seed,
             "runs_per_point": plan.runs,
@@ -441,14 +469,16 @@ class SweepDesign:
             "paths": plan.paths,
         }
 
-    def finish(self, out: Path, chunks: list[Chunk], manifest: dict[str, Any]) -> dict[str, Any]:
+    def finish(
+        self, out: Path, chunks: list[Chunk], manifest: dict[str, Any], parts: Parts
+    ) -> dict[str, Any]:
         """Merge the parts into the final files and write the summary."""
         first = self.points[0]
         layout = layout_of(first)
         builder = SummaryBuilder(layout, self.plan.grid)
-        merge(out, chunks, "runs", runs_schema(layout, self.plan), builder.add)
+        merge(out, chunks, "runs", runs_schema(layout, self.plan), parts, builder.add)
         if self.plan.paths:
-            merge(out, chunks, "paths", paths_schema(layout))
+            merge(out, chunks, "paths", paths_schema(layout), parts)
         meta = {
             "scenario": manifest["scenario"]["name"],
             "seed": self.plan.seed,
@@ -459,38 +489,64 @@ class SweepDesign:
             "labels": labels_of(first).to_json(),
         }
         summary = builder.result(meta)
-        write_json(out / "summary.json", summary)
+        write_json(out / "summary.json", summary, RESUME_HINT)
         return summary
+
+    def verify(self, out: Path) -> None:
+        """``runs.parquet`` holds every run, ``paths.parquet`` reads, ``summary.json`` parses."""
+        check_parquet(out / "runs.parquet", self.runs)
+        if self.plan.paths:
+            check_parquet(out / "paths.parquet")
+        try:
+            json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise OutputError(out / "summary.json", f"it does not read back ({exc})") from None
 
 
 def prepare(cfg: SweepConfig) -> SweepDesign:
     """Read and check the options and the scenario: the sweep, ready to run."""
-    for name in ("runs", "chunk_size"):
-        value = getattr(cfg, name)
-        if value is not None and value < 1:
-            raise OptionError(name, f"expected a whole number >= 1, got {value}")
-    if cfg.seed < 0:
-        raise OptionError("seed", f"expected a whole number >= 0, got {cfg.seed}")
+    check_runs("runs", cfg.runs)
+    if cfg.chunk_size is not None and cfg.chunk_size < 1:
+        raise OptionError("chunk_size", f"expected a whole number >= 1, got {cfg.chunk_size}")
+    check_seed(cfg.seed)
     if cfg.protocol is not None:
         protocol_name(cfg.protocol)
-    if len(cfg.vary) > 2:
-        raise OptionError("vary", f"at most two axes, got {len(cfg.vary)}")
     sets = dict(parse_set(s) for s in cfg.sets)
     axes = tuple(parse_vary(v) for v in cfg.vary)
     paths = [a.path for a in axes]
-    if len(set(paths)) != len(paths):
-        raise OptionError("vary", f"the two axes name the same path {paths[0]}")
-    if math.prod(len(a.values) for a in axes) > MAX_GRID_POINTS:
-        raise OptionError("vary", f"at most {MAX_GRID_POINTS:,} grid points; use fewer STEPS")
+    if twice := sorted({p for p in paths if paths.count(p) > 1}):
+        raise OptionError("vary", f"two axes name the same path {twice[0]}")
+    if (points := math.prod(len(a.values) for a in axes)) > MAX_GRID_POINTS:
+        raise OptionError(
+            "vary",
+            f"at most {MAX_GRID_POINTS:,} grid points; these {len(axes)} axes make {points:,} "
+            "(use fewer values or axes)",
+        )
+    if cfg.runs * points > MAX_RUNS:
+        raise OptionError(
+            "runs", f"expected at most {MAX_RUNS:,} runs in all ({cfg.runs:,} runs at each of "
+            f"{points:,} grid points)"
+        )  # fmt: skip
+    if cfg.chunk_size and -(-cfg.runs // cfg.chunk_size) * points > MAX_TASKS:
+        least = -(-cfg.runs * points // MAX_TASKS)
+        raise OptionError("chunk_size", f"expected at least {least:,} (at most {MAX_TASKS:,} "
+                          f"chunks), got {cfg.chunk_size:,}")  # fmt: skip
     if both := sorted(set(paths) & set(sets)):
         raise OptionError("set", f"--set and --vary both name {both[0]}; give it one or the other")
-    data, source = load_data(cfg.scenario)
+    loaded = overlay.load(cfg.scenario)
+    data, source = loaded.data, loaded.source
     for path in sets:
         check_ids(data, path, source)
-    scenario = Scenario.from_data(data, source, sets)
+    try:
+        scenario = Scenario.from_data(data, source, sets, kept=loaded.kept)
+    except ScenarioError as exc:
+        raise overlay.validated(loaded, exc) from None
+    scenario.loaded = loaded
     plan, points = make_plan(scenario, axes, cfg.protocol, cfg.seed, cfg.runs, cfg.paths)
+    for point in points:
+        point.loaded = loaded
     identity = {
-        "scenario_sha256": hashlib.sha256(Path(cfg.scenario).read_bytes()).hexdigest(),
+        "scenario_sha256": loaded.sha256(),
         "seed": cfg.seed,
         "runs": cfg.runs,
         "set": sets,

@@ -120,13 +120,12 @@ def amendments(
 
     Returns (candidate index into [singles, pairs] or -1, the amendment's gain by the actor's
     own reckoning of each change, summed)."""
-    order = np.argsort(-gain, axis=1, kind="stable")
-    first = order[:, 0]
+    first = gain.argmax(axis=1)  # ties: the earlier change
     rows = np.arange(len(gain))
     g1 = gain[rows, first]
-    # the best change on another clause than the first
-    other = change_clause[order] != change_clause[first][:, None]
-    second = order[rows, np.argmax(other, axis=1)]
+    # the best change on another clause than the first (ties: the earlier change)
+    other = change_clause[None, :] != change_clause[first][:, None]
+    second = np.where(other, gain, -np.inf).argmax(axis=1)
     has_second = other.any(axis=1)
     g2 = np.where(has_second, gain[rows, second], 0.0)
     pair = np.where(has_second & (g2 > 1e-9), pair_index[first, second], -1)

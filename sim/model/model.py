@@ -109,6 +109,7 @@ class NegotiationModel(mesa.Model):
         self.members = scenario.members
         self.veto = scenario.veto
         self.mixing = ut.tie_matrix(p.ties)
+        self.clause_weights = ut.clause_weights(p.salience)  # salience never softens
         # Off the Council an actor presses through the ties Council members have to it.
         self.channel = np.where(
             scenario.on_council, 1.0, np.minimum(1.0, p.ties[self.members].sum(axis=0))
@@ -139,6 +140,9 @@ class NegotiationModel(mesa.Model):
         self.contrib_troops = np.where(willing, self.delivered_if_in[scenario.contrib], 0.0)
         self.protocol = protocol
         self._actors: list[StateActor] | None = None
+        self.actor_index = np.arange(A)
+        self.presses = self.channel > 0  # who can press for changes at all
+        self.no_votes = np.zeros((len(self.members), 0))  # a view's votes, not yet computed
 
         # State the protocol and the agents read and write.
         self.intention = np.full(A, -1)
@@ -185,7 +189,7 @@ class NegotiationModel(mesa.Model):
         loss = ut.clause_loss(
             self.ideal_pos, self.space.positions, self.option_util, self.scenario.unordered
         )
-        self.own_table = ut.utility_table(loss, self.params.salience)
+        self.own_table = ut.weighted_table(loss, self.clause_weights)
         self.eff_table = ut.mix(self.own_table, self.mixing)
 
     def utilities(self, texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -193,7 +197,7 @@ class NegotiationModel(mesa.Model):
         sc = self.scenario
         red = np.zeros((len(sc.actor_ids), len(texts)), dtype=bool)
         if len(sc.red_rows):  # only actors with red lines can cross one
-            red[sc.red_rows] = ut.crosses_red_line(sc.red[sc.red_rows], texts)
+            red[sc.red_rows] = ut.crosses_red_line(sc.red_lines, texts)
         return ut.text_utility(self.eff_table, texts), red
 
     def vote_context(self, eff: np.ndarray, texts: np.ndarray) -> dict[str, np.ndarray]:
@@ -236,17 +240,19 @@ class NegotiationModel(mesa.Model):
         present one) and the red lines crossed; vote probabilities come with
         :meth:`near_votes`, only for the texts that need them."""
         eff = near_utility(self.eff_table if table is None else table, f)
-        empty = np.zeros((len(self.members), 0))
-        return Assessment(eff, f.red, empty, empty, np.zeros(0))
+        return Assessment(eff, f.red, self.no_votes, self.no_votes, self.no_votes[0])
 
-    def near_votes(self, a: Assessment, f: Facts, rows: np.ndarray) -> Assessment:
+    def near_votes(self, a: Assessment, f: Facts, rows: np.ndarray,
+                   gaps: tuple[np.ndarray, np.ndarray] | None = None) -> Assessment:  # fmt: skip
         """``a`` narrowed to the texts ``rows``, with members' vote probabilities and the chances
-        of adoption and of enough yes votes."""
-        consent = f.consent[rows]
-        stance = f.stance[:, rows]
+        of adoption and of enough yes votes. ``gaps``: :meth:`gaps_given` of all of ``a``'s
+        texts, when in hand (used without context, where each text's gap is its own)."""
         eff, red = a.eff[:, rows], f.red[:, rows]
-        gap, lower = self.gaps_given(eff, consent, stance)
-        p_yes, p_no = vt.vote_probabilities(gap, self.member_noise, lower, red[self.members])
+        if gaps is not None and not self.has_context:
+            gap, lower = gaps[0][:, rows], gaps[1]
+        else:
+            gap, lower = self.gaps_given(eff, f.consent[rows], f.stance[:, rows])
+        p_yes, p_no = vt.vote_probabilities(gap, self.member_noise, lower, f.member_red[:, rows])
         if self.scenario.absent_members:
             p_yes, p_no = (
                 p_yes * self.scenario.present[:, None],
@@ -319,17 +325,17 @@ class NegotiationModel(mesa.Model):
         members' intentions on it, and the demands (actor, clause, option, weight) behind it."""
         if not self.record_path:
             return
-        members = intention[self.members]
-        clauses = self.space.clauses
+        members = intention[self.members].tolist()
+        clauses, ids = self.space.clauses, self.scenario.actor_ids
         self.path.append(
             RoundRecord(
                 round=self.steps,
                 text=self.space.describe(text),
                 p_adopt=round(p_adopt, 6),
-                intentions={n: int((members == k).sum()) for k, n in enumerate(vt.VOTE_NAMES)},
+                intentions={n: members.count(k) for k, n in enumerate(vt.VOTE_NAMES)},
                 demands=[
                     {
-                        "actor": self.scenario.actor_ids[a],
+                        "actor": ids[a],
                         "clause": clauses[c].id,
                         "option": clauses[c].options[o],
                         "weight": round(w, 6),
@@ -337,9 +343,7 @@ class NegotiationModel(mesa.Model):
                     for a, c, o, w in demands
                 ],
                 changed=changed,
-                amendments=[
-                    {"actor": self.scenario.actor_ids[a], "changes": t} for a, t in amendments
-                ],
+                amendments=[{"actor": ids[a], "changes": t} for a, t in amendments],
             )
         )
 
@@ -380,15 +384,17 @@ class NegotiationModel(mesa.Model):
         sc, ids = self.scenario, self.scenario.actor_ids
         votes = vt.cast_votes(d.p_yes, d.p_no, self.rng.random(len(self.members)), sc.present)
         self.final_votes[self.members] = votes
+        cast, members = votes.tolist(), sc.member_ids
+        enough = cast.count(vt.YES) >= sc.votes_needed
+        vetoes = [m for m, v, veto in zip(members, cast, self.veto.tolist(), strict=True)
+                  if veto and v == vt.NO]  # fmt: skip
         return DraftVote(
             by=ids[d.by],
             text=self.space.describe(d.text),
-            adopted=vt.is_adopted(votes, self.veto, sc.votes_needed),
-            vetoed_by=[ids[m] for m in self.members[self.veto & (votes == vt.NO)]]
-            if vt.is_vetoed(votes, self.veto, sc.votes_needed)
-            else [],
+            adopted=enough and not vetoes,  # vt.is_adopted
+            vetoed_by=vetoes if enough else [],  # vt.is_vetoed
             tally=vt.tally(votes),
-            votes={ids[m]: vt.vote_name(v) for m, v in zip(self.members, votes, strict=True)},
+            votes={m: vt.vote_name(v) for m, v in zip(members, cast, strict=True)},
             p_adopt=round(d.p_adopt, 6),
         )
 
@@ -425,12 +431,9 @@ class NegotiationModel(mesa.Model):
 
     def host_consents(self, text: np.ndarray | None) -> bool:
         """The host lets the force in unless the adopted text crosses one of its red lines."""
-        host = self.scenario.host
-        if host < 0 or text is None:
+        if self.host_red is None or text is None:
             return True
-        return not bool(
-            ut.crosses_red_line(self.scenario.red[host : host + 1], text[None, :])[0, 0]
-        )
+        return not self.host_red[np.arange(len(text)), text].any()
 
     def kept_out(self, consent: bool) -> np.ndarray:
         """(A,) contributors the host keeps out: those it refuses, or all without its consent."""
@@ -525,8 +528,7 @@ class NegotiationModel(mesa.Model):
             adopted_text: np.ndarray | None) -> dict[str, Any]:  # fmt: skip
         """Why the run ended as it did (:mod:`sim.model.reasons`)."""
         sc, ids, clauses = self.scenario, self.scenario.actor_ids, self.space.clauses
-        members = [ids[m] for m in self.members]
-        name = dict(zip(ids, sc.names, strict=True))
+        members, name = sc.member_ids, sc.name_of
 
         def words(text: np.ndarray, c: int) -> tuple[str, str, str]:
             """The clause id, the option (id, then as words) and the clause's label."""

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from sim.model import context as ctx
 from sim.scenario.compiled import Scenario
-from sim.scenario.textspace import Neighbourhood
+from sim.scenario.textspace import ClauseDef, Neighbourhood
 
 CACHE = 2048  # drafts remembered per scenario
 
@@ -40,10 +41,35 @@ class Facts:
     drafter_red: np.ndarray  # (n,) crosses a red line of the penholder or a co-penholder
     can_join: np.ndarray  # (contributors, n)
     can_lead: np.ndarray  # (contributors, n)
+    member_red: np.ndarray  # (M, n) red[members]
+    allowed: np.ndarray  # (n,) coherent and clear of the drafting side's red lines
+    lifted: np.ndarray  # (A, S) a single change lifts a red line the draft crosses
+    # Where a (A, C, K) utility table, flattened to (A, C K), holds the draft's options (C,),
+    # each single change's option (S,) and the draft's option on that change's clause (S,).
+    at_draft: np.ndarray
+    at_change: np.ndarray
+    at_changed: np.ndarray
+    clauses: tuple[ClauseDef, ...]
 
     @property
     def singles(self) -> int:
         return len(self.near.singles)
+
+    @cached_property
+    def changes(self) -> list[tuple[tuple[int, int], ...]]:
+        """Each text's changes from the draft, ((clause, option), ...) in clause order."""
+        texts = self.texts.tolist()
+        draft = texts[0]
+        return [
+            tuple((c, o) for c, (o, d) in enumerate(zip(text, draft, strict=True)) if o != d)
+            for text in texts
+        ]
+
+    @cached_property
+    def named_changes(self) -> list[dict[str, str]]:
+        """Each text's changes from the draft as {clause id: option id} (an amendment)."""
+        cl = self.clauses
+        return [{cl[c].id: cl[c].options[o] for c, o in ch} for ch in self.changes]
 
 
 _FACTS: weakref.WeakKeyDictionary[Scenario, dict[bytes, Facts]] = weakref.WeakKeyDictionary()
@@ -67,16 +93,28 @@ def facts(scenario: Scenario, draft: np.ndarray) -> Facts:
     else:
         can_lead = np.repeat(sc.contrib_can_lead[0][:, None], len(texts), axis=1)
     host_red = sc.red[sc.host] if sc.host >= 0 else None
+    coherent = ctx.coherent(sc.rule_when, sc.rule_require, texts)
+    drafter_red = red[sc.drafters].any(axis=0)
+    s, K = len(near.singles), sc.red.shape[2]
     out = Facts(
         near, texts, first[order], second[order],
-        coherent=ctx.coherent(sc.rule_when, sc.rule_require, texts),
+        coherent=coherent,
         consent=ctx.consents(host_red, texts),
         stance=ctx.stances(sc.body_stance, sc.body_rejects, texts),
         red=red,
-        drafter_red=red[sc.drafters].any(axis=0),
+        drafter_red=drafter_red,
         can_join=ctx.picks(sc.contrib_allowed, texts).all(axis=-1),
         can_lead=can_lead,
+        member_red=red[sc.members],
+        allowed=coherent & ~drafter_red,
+        lifted=red[:, :1] & ~red[:, 1 : 1 + s],
+        at_draft=np.arange(len(draft)) * K + draft,
+        at_change=near.clause * K + near.option,
+        at_changed=near.clause * K + draft[near.clause],
+        clauses=sc.space.clauses,
     )  # fmt: skip
+    for arr in (out.member_red, out.allowed, out.lifted):
+        arr.flags.writeable = False  # shared between runs
     if len(cache) < CACHE:
         cache[key] = out
     return out
@@ -85,11 +123,9 @@ def facts(scenario: Scenario, draft: np.ndarray) -> Facts:
 def near_utility(table: np.ndarray, f: Facts) -> np.ndarray:
     """(A, n) every actor's utility of the neighbourhood's texts, from the draft's utility and
     each change's difference (utility is a sum over clauses)."""
-    draft = f.texts[0]
-    clauses = np.arange(len(draft))
-    base = 1.0 + table[:, clauses, draft].sum(axis=1)  # (A,)
-    near = f.near
-    delta = table[:, near.clause, near.option] - table[:, near.clause, draft[near.clause]]
+    flat = table.reshape(len(table), -1)
+    base = 1.0 + flat.take(f.at_draft, axis=1).sum(axis=1)  # (A,)
+    delta = flat.take(f.at_change, axis=1) - flat.take(f.at_changed, axis=1)
     return np.concatenate(
         [
             base[:, None],

@@ -34,7 +34,12 @@ def clause_weights(salience: np.ndarray) -> np.ndarray:
 
 def utility_table(loss: np.ndarray, salience: np.ndarray) -> np.ndarray:
     """(A, C, K) contribution of each option to each actor's utility (text utility = 1 + sum)."""
-    return -clause_weights(salience)[:, :, None] * loss
+    return weighted_table(loss, clause_weights(salience))
+
+
+def weighted_table(loss: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """:func:`utility_table` from clause weights (A, C) already in hand: ``-weights x loss``."""
+    return -weights[:, :, None] * loss
 
 
 def tie_matrix(ties: np.ndarray) -> np.ndarray:

@@ -93,12 +93,12 @@ def adoption_probability(
     its tail is read off the characteristic function (see yes_count_distribution).
     """
     keep = 1.0 - p_no[veto]
-    no_veto = np.prod(keep, axis=0)
+    no_veto = np.multiply.reduce(keep, axis=0)
     p = p_yes.copy()
     p[veto] = np.divide(p_yes[veto], keep, out=np.zeros_like(keep), where=keep > 0)
-    z, c = _tail_weights(p.shape[0], votes_needed)
-    phi = np.prod(1.0 + p[:, :, None] * (z - 1.0), axis=0)
-    return no_veto * np.clip((phi @ c).real, 0.0, 1.0)
+    zm1, c = _shifted_weights(p.shape[0], votes_needed, False)
+    phi = _by_text(factor_product(p, zm1))
+    return no_veto * unit((phi @ c).real)
 
 
 @lru_cache(maxsize=64)
@@ -111,20 +111,59 @@ def _half_weights(m: int, q: int) -> tuple[np.ndarray, np.ndarray]:
     return z[:half], c[:half] * fold
 
 
+@lru_cache(maxsize=128)
+def _shifted_weights(m: int, q: int, half: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(z_l - 1, c_l)`` of :func:`_half_weights` (``half``) or :func:`_tail_weights`."""
+    z, c = (_half_weights if half else _tail_weights)(m, q)
+    return z - 1.0, c
+
+
+def factor_product(p: np.ndarray, zm1: np.ndarray) -> np.ndarray:
+    """(L, n) ``prod_i (1 + p_i (z_l - 1))`` over the members (rows of ``p``, (m, n)), for the
+    shifted roots ``zm1`` (L,): the characteristic function of the yes count at each root.
+    Laid out root by text so each product runs over whole rows of texts (the same products,
+    in the same order, as over a (m, n, L) array)."""
+    return np.multiply.reduce(factor_terms(p, zm1), axis=0)
+
+
+def factor_terms(p: np.ndarray, zm1: np.ndarray) -> np.ndarray:
+    """(m, L, n) the factors ``1 + p_i (z_l - 1)`` of :func:`factor_product`."""
+    terms = zm1[None, :, None] * p.astype(np.complex128)[:, None, :]
+    terms += 1.0
+    return terms
+
+
+def _by_text(phi: np.ndarray) -> np.ndarray:
+    """(n, L) a (L, n) product, text by root, as the weights ``c`` expect it."""
+    return np.ascontiguousarray(phi.T)
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    """``x`` clipped to [0, 1], bit for bit as ``np.clip(x, 0.0, 1.0)`` without its Python
+    wrapper (the bound goes first: ``np.maximum`` keeps its second argument's zero, so -0.0
+    stays -0.0 as under ``np.clip``)."""
+    return np.minimum(np.maximum(0.0, x), 1.0)
+
+
 def outcome_probabilities(
     p_yes: np.ndarray, p_no: np.ndarray, veto: np.ndarray, votes_needed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """(P(adopted), P(at least ``votes_needed`` yes)) per text, each (n,): as
     :func:`adoption_probability`, with the second tail from the same product over the members
     without a veto. P(vetoed) is their difference and P(failed) one minus the second."""
-    z, c = _half_weights(p_yes.shape[0], votes_needed)
-    others = np.prod(1.0 + p_yes[~veto][:, :, None] * (z - 1.0), axis=0)
+    zm1, c = _shifted_weights(p_yes.shape[0], votes_needed, True)
+    yes_veto = p_yes[veto]
     keep = 1.0 - p_no[veto]
-    cond = np.divide(p_yes[veto], keep, out=np.zeros_like(keep), where=keep > 0)
-    adopt = others * np.prod(1.0 + cond[:, :, None] * (z - 1.0), axis=0)
-    reach = others * np.prod(1.0 + p_yes[veto][:, :, None] * (z - 1.0), axis=0)
-    p_adopt = np.prod(keep, axis=0) * np.clip((adopt @ c).real, 0.0, 1.0)
-    return p_adopt, np.clip((reach @ c).real, 0.0, 1.0)
+    cond = np.divide(yes_veto, keep, out=np.zeros_like(keep), where=keep > 0)
+    # The three products' factors in one array: members without a veto, then the veto holders
+    # given no veto, then the veto holders as they are.
+    terms = factor_terms(np.concatenate([p_yes[~veto], cond, yes_veto]), zm1)
+    m, v = len(p_yes) - len(cond), len(cond)
+    others = np.multiply.reduce(terms[:m], axis=0)
+    adopt = _by_text(others * np.multiply.reduce(terms[m : m + v], axis=0))
+    reach = _by_text(others * np.multiply.reduce(terms[m + v :], axis=0))
+    p_adopt = np.multiply.reduce(keep, axis=0) * unit((adopt @ c).real)
+    return p_adopt, unit((reach @ c).real)
 
 
 def approximate_outcomes(
@@ -172,7 +211,8 @@ def vote_name(k: int) -> str:
 
 def tally(votes: np.ndarray) -> dict[str, int]:
     """Yes, abstain and no counts (and absent, when a member was)."""
-    out = {name: int((votes == k).sum()) for k, name in enumerate(VOTE_NAMES)}
-    if (votes == ABSENT).any():
-        out[ABSENT_NAME] = int((votes == ABSENT).sum())
+    cast = votes.tolist()
+    out = {name: cast.count(k) for k, name in enumerate(VOTE_NAMES)}
+    if ABSENT in cast:
+        out[ABSENT_NAME] = cast.count(ABSENT)
     return out

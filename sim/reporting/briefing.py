@@ -25,7 +25,8 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from sim.analysis.folders import SweepFolder, open_sweep, read_result
-from sim.errors import OptionError
+from sim.errors import OptionError, writing
+from sim.experiments.runner import atomic_write, claim_files
 from sim.reporting import charts, style
 from sim.reporting.findings import pack_title
 from sim.reporting.sections import Section, caveat_section, sweep_section, whatif_sections
@@ -148,6 +149,10 @@ def report(folder: str | Path, formats: Sequence[str] = FORMATS, point: int = 0,
     sections += whatif_sections(folder, sensitivity, compare, discover, backtest, res.labels)
     compared = read_result(compare, "compare.json", "stabsim-compare/1") if compare else None
     title = pack_title(res, compared)
+    keys = [page.key for sec in sections for page in sec.pages]
+    # Listed in the sweep's manifest first, so --force may replace them with the sweep.
+    claim_files(folder, [*(f"charts/{k}.{fmt}" for k in keys for fmt in ("png", "svg")),
+                         *(f"briefing.{fmt}" for fmt in formats)])  # fmt: skip
     written: list[Path] = []
     pngs: dict[str, bytes] = {}
     for sec in sections:
@@ -161,7 +166,7 @@ def report(folder: str | Path, formats: Sequence[str] = FORMATS, point: int = 0,
         n_cover = write_pdf(res, pdf, sections, point, title)
     if "html" in formats:
         html_path = folder / "briefing.html"
-        html_path.write_text(write_html(res, sections, pngs, point, title), encoding="utf-8")
+        atomic_write(html_path, write_html(res, sections, pngs, point, title).encode("utf-8"))
     omitted = [o for sec in sections for o in sec.omitted]
     return Pack(written, pdf, html_path, omitted, n_cover, tuple(s.heading for s in sections))
 
@@ -171,15 +176,16 @@ def write_pdf(res: SweepFolder, path: Path, sections: Sequence[Section], point: 
     """Cover page(s), then one chart per page (A4 landscape) with its reading; returns the
     number of cover pages."""
     tmp = path.with_name(f".tmp-{path.name}")
-    with style.apply_rc(), PdfPages(tmp, metadata={"Title": f"Briefing: {title or res.title}",
-                                                   "Creator": "stabsim"}) as pdf:  # fmt: skip
+    with writing(path), style.apply_rc(), PdfPages(tmp, metadata={
+            "Title": f"Briefing: {title or res.title}", "Creator": "stabsim"}) as pdf:  # fmt: skip
         figs = cover(res, sections, point, title)
         for fig in figs:
             pdf.savefig(fig)
         for sec in sections:
             for page in sec.pages:
                 pdf.savefig(page.build(style.PAGE, page.reading))
-    tmp.replace(path)
+    with writing(path):
+        tmp.replace(path)
     return len(figs)
 
 

@@ -27,6 +27,7 @@ from matplotlib.patches import Patch
 
 from sim.analysis.folders import ClauseLabels, Labels, SweepFolder
 from sim.analysis.naming import parameter_words, value_words
+from sim.errors import writing
 from sim.model.result import OUTCOMES
 from sim.reporting import style
 from sim.reporting.style import Frame, ci, num, pct
@@ -38,9 +39,16 @@ SweepResults = SweepFolder
 # --- the frame: subtitle and source line ------------------------------------------------------
 
 
-def grid_label(grid: dict[str, float], labels: Labels | None = None) -> str:
+def grid_value(path: str, v: float | str, labels: Labels | None = None) -> str:
+    """A grid value as a reader sees it: a number to 3 significant figures, an option by its
+    label."""
+    return value_words(path, v, labels) if isinstance(v, str) else style.value(v)
+
+
+def grid_label(grid: dict[str, float | str], labels: Labels | None = None) -> str:
     """A grid point in words: ``France's salience on force leadership = 0.2, ...``."""
-    return ", ".join(f"{parameter_words(k, labels)} = {v:.3g}" for k, v in grid.items())
+    return ", ".join(f"{parameter_words(k, labels)} = {grid_value(k, v, labels)}"
+                     for k, v in grid.items())  # fmt: skip
 
 
 def subtitle(res: SweepResults, point: int | None = 0) -> str:
@@ -736,13 +744,13 @@ def every(labels: Sequence[str], room: float, size: float = 10.0, gap: float = 0
     return max(1, int(np.ceil(widest / (room / (len(labels) - 1)))))
 
 
-def _ticks(ax: Any, axis: str, values: Sequence[float], room: float, at: Any = None) -> None:
-    """Ticks at every value, labelled at every k-th (:func:`every`; the first always)."""
-    text = [f"{v:.3g}" for v in values]
+def _ticks(ax: Any, axis: str, text: Sequence[str], room: float, at: Any) -> None:
+    """Ticks at every place ``at``, labelled ``text`` at every k-th (:func:`every`; the first
+    always), so that labels ``room`` inches apart in all do not collide."""
     k = every(text, room) if axis == "x" else max(1, int(np.ceil(0.22 / (room / len(text)))))
     shown = [t if i % k == 0 else "" for i, t in enumerate(text)]
     setter = ax.set_xticks if axis == "x" else ax.set_yticks
-    setter(list(at if at is not None else values), shown)
+    setter(list(at), shown)
 
 
 def grid(res: SweepResults, point: int | None = None, size: Sequence[float] = style.SLIDE,
@@ -769,7 +777,10 @@ def grid(res: SweepResults, point: int | None = None, size: Sequence[float] = st
             ax = fig.add_subplot()
             style.style_axes(ax)
             ax.grid(axis="y", color="#E6E6E6", lw=0.8)
-            x = np.array([p["grid"][axes_[0]["path"]] for p in pts], dtype=float)
+            vals = [p["grid"][axes_[0]["path"]] for p in pts]
+            labels = [grid_value(axes_[0]["path"], v, res.labels) for v in vals]
+            categorical = any(isinstance(v, str) for v in vals)  # options: evenly spaced
+            x = np.arange(len(vals), dtype=float) if categorical else np.array(vals, dtype=float)
             for key, ss in series.items():
                 p = np.array([100 * (s["p"] or 0) for s in ss])
                 lo = np.array([100 * s["low"] for s in ss])
@@ -788,10 +799,12 @@ def grid(res: SweepResults, point: int | None = None, size: Sequence[float] = st
             span = x.max() - x.min() or 1.0
             ax.set_xlim(x.min() - 0.04 * span, x.max() + 0.3 * span)
             w_in = fig.get_size_inches()[0]
-            _ticks(ax, "x", x, room=(w_in - 1.6) / 1.34)  # the values span 1/1.34 of the axis
+            _ticks(ax, "x", labels, room=(w_in - 1.6) / 1.34, at=x)  # values: 1/1.34 of the axis
             ax.spines["bottom"].set_bounds(x.min(), x.max())
             ax.set_xlabel(parameter_words(axes_[0]["path"], res.labels))
             ax.set_ylabel("share of runs")
+        elif len(axes_) > 2:
+            _ranked_points(fig, res, axes_, series, names)
         else:
             xs, ys = axes_[0]["values"], axes_[1]["values"]
             panels = fig.subplots(1, 2)
@@ -808,8 +821,10 @@ def grid(res: SweepResults, point: int | None = None, size: Sequence[float] = st
                         ax.text(j, i, f"{pct(s['p'])}\n({100 * s['low']:.0f}–{100 * s['high']:.0f})",
                                 ha="center", va="center", fontsize=7.5,
                                 color="white" if z[i, j] < 55 else style.INK)  # fmt: skip
-                _ticks(ax, "x", xs, cell_w * (len(xs) - 1), at=range(len(xs)))
-                _ticks(ax, "y", ys, cell_h * len(ys), at=range(len(ys)))
+                _ticks(ax, "x", [grid_value(axes_[0]["path"], v, res.labels) for v in xs],
+                       cell_w * (len(xs) - 1), at=range(len(xs)))  # fmt: skip
+                _ticks(ax, "y", [grid_value(axes_[1]["path"], v, res.labels) for v in ys],
+                       cell_h * len(ys), at=range(len(ys)))  # fmt: skip
                 ax.set_xlabel(textwrap.fill(parameter_words(axes_[0]["path"], res.labels), 45))
                 ax.set_ylabel(textwrap.fill(parameter_words(axes_[1]["path"], res.labels), 35))
                 ax.set_title(f"P({names[key].lower()})", loc="left", fontsize=10)
@@ -819,6 +834,40 @@ def grid(res: SweepResults, point: int | None = None, size: Sequence[float] = st
             cb.set_ticks([0, 25, 50, 75, 100], labels=["0%", "25%", "50%", "75%", "100%"])
             cb.outline.set_visible(False)
     return fig
+
+
+GRID_SHOWN = 24  # grid points a chart of three or more axes labels (the extremes)
+
+
+def _ranked_points(fig: Figure, res: SweepResults, axes_: list[dict], series: dict,
+                   names: dict[str, str]) -> None:  # fmt: skip
+    """Three or more axes: every point's chances as dots with 95% whiskers, ranked by the
+    chance of adoption; beyond GRID_SHOWN points only the highest and lowest are shown."""
+    n = len(series["adopted"])
+    order = sorted(range(n), key=lambda i: (-(series["adopted"][i]["p"] or 0), i))
+    if n > GRID_SHOWN:
+        order = order[: GRID_SHOWN // 2] + order[-GRID_SHOWN // 2 :]
+    pts = res.summary["points"]
+    ax = fig.add_subplot()
+    style.style_axes(ax)
+    y = np.arange(len(order))[::-1]
+    for k, (key, ss) in enumerate(series.items()):
+        p = np.array([100 * (ss[i]["p"] or 0) for i in order])
+        lo = np.array([100 * ss[i]["low"] for i in order])
+        hi = np.array([100 * ss[i]["high"] for i in order])
+        c = style.SERIES[key]
+        ax.errorbar(p, y + (0.15 - 0.3 * k), xerr=[p - lo, hi - p], ls="none", color=c,
+                    marker=style.SERIES_MARKERS[key], ms=5, capsize=2,
+                    mfc="white" if key == "viable" else c, label=names[key])  # fmt: skip
+    labels = [", ".join(grid_value(a["path"], pts[i]["grid"][a["path"]], res.labels)
+                        for a in axes_) for i in order]  # fmt: skip
+    ax.set_yticks(y, labels, fontsize=7)
+    _percent_axis(ax, "x", limit=104)
+    shown = f" (the {GRID_SHOWN // 2} highest and lowest of {n})" if n > GRID_SHOWN else ""
+    ax.set_xlabel("share of runs")
+    said = ", ".join(parameter_words(a["path"], res.labels) for a in axes_)
+    ax.set_ylabel(textwrap.fill("grid point: " + said + shown, 60), fontsize=8)
+    ax.legend(loc="lower right", frameon=False, fontsize=9)
 
 
 # --- registry and saving --------------------------------------------------------------------------
@@ -852,11 +901,13 @@ def has_data(res: SweepResults, name: str, point: int = 0) -> bool:
 def save(fig: Figure, stem: Path, formats: Sequence[str] = ("png", "svg")) -> list[Path]:
     """Write ``fig`` as ``stem.png`` (200 dpi) and ``stem.svg``; return the paths written."""
     out = []
-    stem.parent.mkdir(parents=True, exist_ok=True)
+    with writing(stem.parent):
+        stem.parent.mkdir(parents=True, exist_ok=True)
     with style.apply_rc():
         for fmt in formats:
             path_ = stem.with_suffix(f".{fmt}")
-            fig.savefig(path_, format=fmt, dpi=style.DPI, facecolor="white",
-                        metadata={"Software": "stabsim"} if fmt == "png" else None)  # fmt: skip
+            with writing(path_):
+                fig.savefig(path_, format=fmt, dpi=style.DPI, facecolor="white",
+                            metadata={"Software": "stabsim"} if fmt == "png" else None)  # fmt: skip
             out.append(path_)
     return out

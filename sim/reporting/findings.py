@@ -80,7 +80,7 @@ def fmt(value: Any, kind: str) -> str:
     if kind == "level":
         return f"{100 * value:.0f}%"
     if kind == "grid":
-        return f"{value:.3g}"
+        return style.value(value)
     if kind == "val":
         return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
     if kind == "idx":

@@ -270,3 +270,9 @@ def num(x: float | None) -> str:
 def option_label(option: str) -> str:
     """An option id as words: ``all_necessary_measures`` -> ``all necessary measures``."""
     return option.replace("_", " ")
+
+
+def value(v: float | str) -> str:
+    """A grid or parameter value as a reader sees it: a number to 3 significant figures, an
+    option name with spaces."""
+    return v.replace("_", " ") if isinstance(v, str) else f"{v:.3g}"

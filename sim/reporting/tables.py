@@ -3,11 +3,19 @@ summary, a comparison, a discovery, a sensitivity analysis) and returns the text
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from typing import Any
 
 from sim.analysis.discover import describe_target
 from sim.analysis.folders import Labels
-from sim.analysis.naming import clause_words, condition_words, number_words, parameter_words
+from sim.analysis.naming import (
+    clause_words,
+    condition_words,
+    number_words,
+    parameter_words,
+    value_words,
+)
 
 # --- sweep summaries ----------------------------------------------------------------------------
 
@@ -28,23 +36,61 @@ def num(x: float | None) -> str:
     return "-" if x is None else f"{x:,.0f}"
 
 
-def table(headers: list[str], rows: list[list[str]], left: int = 1,
-          last_left: bool = False) -> str:  # fmt: skip
+def width() -> int:
+    """The terminal's width: ``COLUMNS`` if set, else the terminal's; unlimited when printing
+    to a file or pipe without ``COLUMNS``."""
+    return shutil.get_terminal_size(fallback=(10**6, 24)).columns
+
+
+def table(headers: list[str], rows: list[list[str]], left: int = 1, last_left: bool = False,
+          limit: int | None = None) -> str:  # fmt: skip
     """A plain table: the first ``left`` columns (and the last, with ``last_left``)
-    left-aligned, the rest right-aligned."""
+    left-aligned, the rest right-aligned. When it is wider than ``limit`` (default: the
+    terminal's width), the widest left-aligned column is wrapped onto continuation lines
+    (never narrower than 12 characters)."""
+    limit = width() if limit is None else limit
     widths = [
         max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
     ]
     lefts = {*range(left), *([len(headers) - 1] if last_left else [])}
+    over = 2 + sum(widths) + 2 * (len(widths) - 1) - limit
+    if over > 0 and lefts:
+        k = max(sorted(lefts), key=lambda i: widths[i])
+        widths[k] = max(12, widths[k] - over, len(headers[k]))
+        wrapped = []
+        for r in rows:
+            parts = textwrap.wrap(r[k], widths[k], break_on_hyphens=False) or [""]
+            wrapped.append([*r[:k], parts[0], *r[k + 1 :]])
+            wrapped += [["" if i != k else part for i in range(len(r))] for part in parts[1:]]
+        rows = wrapped
     fmt = "  ".join(f"{{:<{w}}}" if i in lefts else f"{{:>{w}}}" for i, w in enumerate(widths))
     lines = [fmt.format(*headers), fmt.format(*("-" * w for w in widths))]
     lines += [fmt.format(*r) for r in rows]
     return "\n".join("  " + line.rstrip() for line in lines)
 
 
-def grid_label(grid: dict[str, float], labels: Labels | None = None) -> str:
-    """A grid point in words: ``France's salience on force leadership = 0.2``."""
-    return ", ".join(f"{parameter_words(k, labels)} = {v:g}" for k, v in grid.items())
+def fit(text: str, limit: int | None = None) -> str:
+    """Lines longer than the terminal wrapped, continuation lines indented under their start."""
+    limit = width() if limit is None else limit
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= limit:
+            out.append(line)
+            continue
+        indent = " " * (len(line) - len(line.lstrip()))
+        out.append(textwrap.fill(line.strip(), limit, initial_indent=indent,
+                                 subsequent_indent=indent + "  ", break_on_hyphens=False))  # fmt: skip
+    return "\n".join(out)
+
+
+def grid_label(grid: dict[str, Any], labels: Labels | None = None) -> str:
+    """A grid point in words: ``France's salience on force leadership = 0.2``; an option by
+    its label."""
+    return ", ".join(
+        f"{parameter_words(k, labels)} = "
+        + (value_words(k, v, labels) if isinstance(v, str) else format(v, "g"))
+        for k, v in grid.items()
+    )
 
 
 def _labels(summary: dict[str, Any]) -> Labels | None:
@@ -181,7 +227,7 @@ def summary_table(summary: dict[str, Any], point: int | None = None) -> str:
     rows = [
         [
             str(p["point"]),
-            ", ".join(f"{v:g}" for v in p["grid"].values()),
+            ", ".join(v if isinstance(v, str) else format(v, "g") for v in p["grid"].values()),
             pct(p["outcomes"]["adopted"]),
             ci(p["outcomes"]["adopted"]),
             pct(p["outcomes"]["vetoed"]),
@@ -267,6 +313,16 @@ def discover_text(result: dict[str, Any], labels: Labels | None = None) -> str:
         )
     for i, r in enumerate(result["rules"], 1):
         lines.append(f"{i}. {rule_sentence(r, t, labels, paths=True)}.")
+    prim = result.get("prim")
+    if prim is not None:
+        lines.append(f"{prim['method']}, the densest point covering at least "
+                     f"{100 * prim['min_coverage']:.0f}% of such runs:")  # fmt: skip
+        if not prim["boxes"]:
+            lines.append("no box is denser than the base rate")
+        for i, r in enumerate(prim["boxes"], 1):
+            qp = ", ".join(f"{parameter_words(k, labels)} {v:.2g}"
+                           for k, v in sorted(r.get("qp", {}).items()))  # fmt: skip
+            lines.append(f"{i}. {rule_sentence(r, t, labels, paths=True)}; quasi-p: {qp}.")
     return "\n".join(lines)
 
 
@@ -447,3 +503,15 @@ def calibration_table(result: dict[str, Any]) -> str:
             ["per outcome", f"{ins['outcome_log']:.3f}", f"{loco['outcome_log']:.3f}"],
         ]),
     ])  # fmt: skip
+
+
+# --- shipped scenarios ---------------------------------------------------------------------------
+
+
+def scenarios_table(entries: list[Any], root: Any) -> str:
+    """The shipped scenarios: name (what ``stabsim run`` takes), title, what happened."""
+    rows = [[e.name, e.title, e.observed or "-"] for e in entries]
+    return (
+        f"Scenarios shipped with stabsim ({root}); run one by name: stabsim run gaza\n\n"
+        + table(["name", "title", "observed"], rows, left=3)
+    )

@@ -19,6 +19,8 @@ from matplotlib.figure import Figure
 from sim.analysis.discover import describe_target
 from sim.analysis.folders import Labels
 from sim.analysis.naming import condition_words, number_words, parameter_words
+from sim.errors import writing
+from sim.experiments.runner import claim_files
 from sim.reporting import style
 from sim.reporting.findings import item_label, labels_in, what_changed
 
@@ -233,14 +235,19 @@ def rules(result: dict[str, Any], size: Sequence[float] | None = None,
 def _save(fig: Figure, path: Path) -> Path:
     """Write a PNG under a temporary name, then rename (never a half-written chart)."""
     tmp = path.with_name(f".tmp-{path.name}")
-    fig.savefig(tmp, dpi=style.DPI, format="png")
-    tmp.replace(path)
+    with writing(path):
+        fig.savefig(tmp, dpi=style.DPI, format="png")
+        tmp.replace(path)
     return path
 
 
 def save_sensitivity_charts(result: dict[str, Any], out: Path,
                             labels: Labels | None = None) -> list[Path]:  # fmt: skip
-    """``tornado-<output>.png`` and ``indices-<output>.png`` for adoption and viability."""
+    """``tornado-<output>.png`` and ``indices-<output>.png`` for adoption and viability (listed
+    in the analysis' manifest first, so --force may replace them with it)."""
+    names = [f"{kind}-{output}.png" for output in ("adopted", "viable")
+             for kind in ("tornado", "indices") if kind == "indices" or result.get("swings")]  # fmt: skip
+    claim_files(Path(out), names)
     paths = []
     for output in ("adopted", "viable"):
         if result.get("swings"):

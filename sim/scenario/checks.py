@@ -6,14 +6,27 @@ field path, so a file with three mistakes gets three lines.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sim.errors import Problem
-from sim.scenario.distributions import Dist, parse_dist
+from sim.scenario.distributions import Dist, parse_dist, short_repr
 from sim.scenario.schema import PROTOCOLS, ScenarioSpec, check_param
 from sim.scenario.textspace import CLAUSE_KINDS, SCALE, UNORDERED, ClauseDef, clause_def
 
 MAX_SCALE_VALUES = 10_000
+MAX_TEXTS = 2**62  # possible texts (the product of the clauses' option counts): int64 counts
+# Working size of a run: actors x clauses x (texts scored at once: enumerate_limit, or every
+# option of every clause when climbing); 8 bytes each, about 1 GB at most.
+MAX_WORK = 125_000_000
+MAX_LISTED = 20  # ids listed in an "expected one of" message
+
+
+def one_of(names: Any) -> str:
+    """``a, b, c`` for an "expected one of" message, at most MAX_LISTED names."""
+    names = list(names)
+    more = f", ... ({len(names)} in all)" if len(names) > MAX_LISTED else ""
+    return ", ".join(str(n) for n in names[:MAX_LISTED]) + more
 
 
 class CrossChecks:
@@ -30,16 +43,14 @@ class CrossChecks:
     def actor(self, path: str, aid: str) -> bool:
         if aid in self.spec.actors:
             return True
-        self.add(path, f"unknown actor {aid!r}; expected one of: {', '.join(self.spec.actors)}")
+        self.add(path, f"unknown actor {aid!r}; expected one of: {one_of(self.spec.actors)}")
         return False
 
     def clause(self, path: str, cid: str) -> ClauseDef | None:
         if cid in self.clauses:
             return self.clauses[cid]
         if cid not in self.spec.clauses:
-            self.add(
-                path, f"unknown clause '{cid}'; expected one of: {', '.join(self.spec.clauses)}"
-            )
+            self.add(path, f"unknown clause '{cid}'; expected one of: {one_of(self.spec.clauses)}")
         return None
 
     def option(self, path: str, cl: ClauseDef, opt: Any) -> int | None:
@@ -49,11 +60,14 @@ class CrossChecks:
             if cl.kind == SCALE:
                 self.add(
                     path,
-                    f"expected a value on the scale {cl.options[0]}..{cl.options[-1]} "
-                    f"in steps of {cl.options[1] if cl.size > 1 else cl.options[0]}, got {opt!r}",
+                    f"expected a value on the scale {cl.options[0]}..{cl.options[-1]} in steps "
+                    f"of {_step(cl)}{' ' + cl.unit if cl.unit else ''}, got {short_repr(opt)}",
                 )
             else:
-                self.add(path, f"unknown option {opt!r}; expected one of: {', '.join(cl.options)}")
+                self.add(
+                    path,
+                    f"unknown option {short_repr(opt)}; expected one of: {one_of(cl.options)}",
+                )
             return None
 
     def duplicates(self, path: str, items: list) -> None:
@@ -103,6 +117,11 @@ class CrossChecks:
                     bad = True
                 if bad:
                     continue
+                infinite = [f for f in ("min", "max", "step") if not math.isfinite(getattr(c, f))]
+                if infinite:
+                    f = infinite[0]
+                    self.add(f"{p}.{f}", f"expected a finite number, got {getattr(c, f)}")
+                    continue
                 if not c.min < c.max:  # type: ignore[operator]
                     self.add(f"{p}.max", f"expected max > min ({c.min:g}), got {c.max:g}")
                     continue
@@ -110,7 +129,7 @@ class CrossChecks:
                     self.add(f"{p}.step", f"expected a number > 0, got {c.step:g}")
                     continue
                 n = (c.max - c.min) / c.step  # type: ignore[operator]
-                if abs(n - round(n)) > 1e-9 or n + 1 > MAX_SCALE_VALUES:
+                if not math.isfinite(n) or abs(n - round(n)) > 1e-9 or n + 1 > MAX_SCALE_VALUES:
                     self.add(
                         f"{p}.step",
                         f"expected a step that divides max - min into at most "
@@ -135,10 +154,18 @@ class CrossChecks:
             if bad:
                 self.add(
                     f"{p}.labels.{bad[0]}",
-                    f"unknown option {bad[0]!r}; expected one of: {', '.join(c.options or {})}",
+                    f"unknown option {bad[0]!r}; expected one of: {one_of(c.options or {})}",
                 )
                 continue
             self.clauses[cid] = clause_def(cid, c)
+        if len(self.clauses) == len(self.spec.clauses):
+            texts = math.prod(cl.size for cl in self.clauses.values())
+            if texts > MAX_TEXTS:
+                self.add(
+                    "clauses",
+                    f"expected at most 2^62 possible texts (the product of the clauses' option "
+                    f"counts), got {texts:.3g} from {len(self.clauses)} clauses",
+                )
 
     def check_council(self) -> None:
         c = self.spec.council
@@ -191,7 +218,10 @@ class CrossChecks:
             if cl.kind == UNORDERED:
                 self.add(path, "an unordered clause takes utility per option, not an ideal")
             elif cl.kind == SCALE:
-                try:
+                if not isinstance(ideal, dict):  # a fixed ideal is one of the scale's values
+                    self.option(path, cl, ideal)
+                    continue
+                try:  # an uncertain ideal may fall anywhere on the scale
                     check_param(ideal, cl.values[0], cl.values[-1])  # type: ignore[index]
                 except ValueError as exc:
                     self.add(path, str(exc))
@@ -199,7 +229,8 @@ class CrossChecks:
                 if ideal.get("dist") != "choice" or not isinstance(ideal.get("values"), list):
                     self.add(
                         path,
-                        f"expected an option or {{dist: choice, values: [...]}}, got {ideal!r}",
+                        f"expected an option or {{dist: choice, values: [...]}}, "
+                        f"got {short_repr(ideal)}",
                     )
                 else:
                     try:
@@ -303,6 +334,18 @@ class CrossChecks:
             cl = self.clause(f"negotiation.opening_draft.{cid}", cid)
             if cl is not None:
                 self.option(f"negotiation.opening_draft.{cid}", cl, opt)
+        if len(self.clauses) == len(self.spec.clauses):
+            actors, clauses = len(self.spec.actors), len(self.clauses)
+            options = sum(cl.size for cl in self.clauses.values())
+            work = actors * clauses * max(n.enumerate_limit, options)
+            if work > MAX_WORK:
+                path = "negotiation.enumerate_limit" if n.enumerate_limit > options else "clauses"
+                self.add(
+                    path,
+                    f"expected a scenario of working size at most {MAX_WORK:,} (actors x clauses "
+                    f"x the larger of enumerate_limit and all options, about 1 GB), got "
+                    f"{actors} x {clauses} x {max(n.enumerate_limit, options):,} = {work:,}",
+                )
         lo, hi = n.withdraw_threshold, n.tabling_threshold
         if not isinstance(lo, Dist) and not isinstance(hi, Dist) and lo > hi:
             self.add(
@@ -318,7 +361,7 @@ class CrossChecks:
                 continue
             values = value if isinstance(value, list) else [value]
             if many and not isinstance(value, list):
-                self.add(f"{path}.{cid}", f"expected a list of options, got {value!r}")
+                self.add(f"{path}.{cid}", f"expected a list of options, got {short_repr(value)}")
                 continue
             for j, opt in enumerate(values):
                 self.option(f"{path}.{cid}[{j}]" if isinstance(value, list) else f"{path}.{cid}",
@@ -408,3 +451,10 @@ class CrossChecks:
                     f"permanent member: {', '.join(noes) or 'none'}) make it {rule}, "
                     f"got {o.outcome}",
                 )
+
+
+def _step(cl: ClauseDef) -> str:
+    """A scale's step as written (its first two values apart)."""
+    if cl.values is None or len(cl.values) < 2:
+        return "0"
+    return f"{cl.values[1] - cl.values[0]:g}"

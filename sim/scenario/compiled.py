@@ -9,15 +9,18 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sim.errors import ScenarioError
+from sim.scenario import overlay
 from sim.scenario.behaviour import behaviour_of
 from sim.scenario.distributions import Dist, Sampler, parse_dist
-from sim.scenario.loader import load_data, validate_data
-from sim.scenario.overrides import apply_override, lookup, parse_value
+from sim.scenario.loader import validate_data
+from sim.scenario.overrides import apply_override, check_ids, lookup, parse_value
 from sim.scenario.schema import (
     Actor,
     Behaviour,
@@ -125,10 +128,13 @@ class Scenario:
         self.spec = spec
         self.source = source
         self.data = data  # the parsed file, for overrides and manifests
+        self.loaded: overlay.Loaded | None = None  # the file and any chain it extends
+        self.kept: dict[str, Any] = {}  # the kept draws as written (from_data's ``kept``), by path
         self.space = TextSpace(tuple(clause_def(cid, c) for cid, c in spec.clauses.items()))
         self.actor_ids: tuple[str, ...] = tuple(spec.actors)
         self.index = {a: i for i, a in enumerate(self.actor_ids)}
         self.names = tuple(a.name for a in spec.actors.values())
+        self.name_of = dict(zip(self.actor_ids, self.names, strict=True))  # read only
         c = spec.council
         self.members = np.array([self.index[m] for m in c.members], dtype=np.intp)
         self.veto = np.isin(self.members, [self.index[v] for v in c.veto])
@@ -136,6 +142,7 @@ class Scenario:
         self.absent_members = bool(c.absent)
         self.votes_needed = c.votes_needed
         self.penholder = self.index[c.penholder]
+        self.member_ids = tuple(self.actor_ids[m] for m in self.members)
         self.seat = tuple(
             "permanent" if a in c.veto else "elected" if a in c.members else "none"
             for a in self.actor_ids
@@ -150,25 +157,41 @@ class Scenario:
 
     @classmethod
     def from_file(cls, path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
-        data, source = load_data(path)
-        return cls.from_data(data, source, overrides)
+        """A scenario file (one that ``extends:`` another is laid over its base first)."""
+        loaded = overlay.load(path)
+        try:
+            scenario = cls.from_data(loaded.data, loaded.source, overrides, kept=loaded.kept)
+        except ScenarioError as exc:
+            raise overlay.validated(loaded, exc) from None
+        scenario.loaded = loaded
+        return scenario
 
     @classmethod
     def from_data(
-        cls, data: Any, source: str = "<scenario>", overrides: dict[str, Any] | None = None
-    ) -> Scenario:
-        kept: dict[str, Dist] = {}
+        cls, data: Any, source: str = "<scenario>", overrides: dict[str, Any] | None = None,
+        kept: dict[str, Any] | None = None,
+    ) -> Scenario:  # fmt: skip
+        """A scenario from parsed data, with ``{path: value}`` overrides. ``kept``: distributions
+        (by path, as written) that a what-if file replaced by fixed values; like those an
+        override replaces, they are still drawn, so the other draws stay paired with the base."""
+        written = dict(kept or {})
         for path, value in (overrides or {}).items():
+            check_ids(data, path, source)  # an override may not invent an actor or clause
             original = lookup(data, path)
             if isinstance(original, dict) and "dist" in original:
-                with contextlib.suppress(ValueError):  # a bad one is reported by validation
-                    kept[path] = parse_dist(original)
+                written.setdefault(path, original)
             value = parse_value(value) if isinstance(value, str) else value
             data = apply_override(data, path, value, source)
+        kept_draws: dict[str, Dist] = {}
+        for path, spec in written.items():
+            with contextlib.suppress(ValueError):  # a bad one is reported by validation
+                kept_draws[path] = parse_dist(spec)
         spec = validate_data(data, source)
-        return cls(spec, source, data, kept)
+        scenario = cls(spec, source, data, kept_draws)
+        scenario.kept = written  # what a recompile of ``data`` needs to draw the same
+        return scenario
 
-    @property
+    @cached_property
     def name(self) -> str:
         return Path(self.source).stem
 
@@ -308,6 +331,7 @@ class Scenario:
         self.on_council = np.isin(np.arange(A), self.members)
         self.veto_holder = np.isin(np.arange(A), self.members[self.veto])
         self.red_rows = np.flatnonzero(self.red.any(axis=(1, 2)))
+        self.red_lines = self.red[self.red_rows]  # (R, C, K) of the actors with red lines
         self.contrib = np.flatnonzero(self.is_contributor & ~self.refused)
         self.contrib_allowed = self.allowed[self.contrib]
         self.contrib_can_lead = self.may_lead[:, self.contrib] & self.lead_candidate[self.contrib]

@@ -4,18 +4,26 @@ Supported (YAML ``{dist: ...}``):
 
 - ``triangular``: ``low``, ``mode``, ``high``
 - ``uniform``: ``low``, ``high``
-- ``normal``: ``mean``, ``sd``, optional ``clip: [low, high]``
+- ``normal``: ``mean``, ``sd``, optional ``clip: [low, high]``: the normal truncated to
+  ``[low, high]`` (draws are never piled on the bounds)
 - ``beta``: ``a``, ``b``, optional ``low``/``high`` (default 0 and 1) to rescale
 - ``choice``: ``values`` and optional ``p`` (probabilities, default equal)
+
+Every number given (parameters, clip ends, numeric choice values, probabilities) must be
+finite: NaN and infinity are refused.
 """
 
 from __future__ import annotations
 
+import math
+import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.special import ndtr
+from scipy.stats import truncnorm
 
 DIST_FIELDS: dict[str, tuple[set[str], set[str]]] = {
     # kind: (required fields, optional fields)
@@ -25,6 +33,20 @@ DIST_FIELDS: dict[str, tuple[set[str], set[str]]] = {
     "beta": ({"a", "b"}, {"low", "high"}),
     "choice": ({"values"}, {"p"}),
 }
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlong = 3, 60, 60, 40
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 8
+
+
+def short_repr(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, at a cost bounded whatever ``value`` holds
+    (a value shared through YAML aliases may be vast once written out)."""
+    if isinstance(value, int) and value.bit_length() > 128:  # repr() refuses the very longest
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1:,} digits"
+    text = _REPR.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -43,22 +65,37 @@ class Dist:
             "beta": ("a", "b", "low", "high"),
             "choice": ("values", "p"),
         }[self.kind]
-        parts = ", ".join(f"{n}={v}" for n, v in zip(names, self.args, strict=False))
+        parts = ", ".join(
+            f"{n}={v if isinstance(v, float) else short_repr(v, 40)}"
+            for n, v in zip(names, self.args, strict=False)
+        )
         return f"{self.kind}({parts})"
+
+
+def finite(value: Any) -> bool:
+    """A number (not a boolean) that is neither NaN nor infinite."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def _num(spec: dict, key: str) -> float:
     value = spec[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"expected a number for '{key}', got {value!r}")
+    if not finite(value):
+        raise ValueError(f"expected a finite number for '{key}', got {short_repr(value)}")
     return float(value)
 
 
 def parse_dist(spec: dict) -> Dist:
     """Validate a ``{dist: ...}`` mapping; raise ValueError with a user-facing message."""
     kind = spec.get("dist")
-    if kind not in DIST_FIELDS:
-        raise ValueError(f"expected dist to be one of {', '.join(DIST_FIELDS)}, got {kind!r}")
+    if not isinstance(kind, str) or kind not in DIST_FIELDS:
+        raise ValueError(
+            f"expected dist to be one of {', '.join(DIST_FIELDS)}, got {short_repr(kind)}"
+        )
     required, optional = DIST_FIELDS[kind]
     keys = set(spec) - {"dist"}
     if missing := sorted(required - keys):
@@ -91,10 +128,13 @@ def parse_dist(spec: dict) -> Dist:
         if (
             not isinstance(clip, list)
             or len(clip) != 2
-            or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in clip)
+            or not all(finite(c) for c in clip)
             or not clip[0] < clip[1]
         ):
-            raise ValueError(f"normal clip must be [low, high] with low < high, got {clip!r}")
+            raise ValueError(
+                f"normal clip must be [low, high], finite numbers with low < high, "
+                f"got {short_repr(clip)}"
+            )
         lo, hi = float(clip[0]), float(clip[1])
         return Dist(kind, (mean, sd, (lo, hi)), (lo, hi))
     if kind == "beta":
@@ -109,23 +149,37 @@ def parse_dist(spec: dict) -> Dist:
     # choice
     values = spec["values"]
     if not isinstance(values, list) or not values:
-        raise ValueError(f"choice needs a non-empty list of values, got {values!r}")
+        raise ValueError(f"choice needs a non-empty list of values, got {short_repr(values)}")
+    if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+        raise ValueError(f"choice values must be finite numbers or names, got {short_repr(values)}")
+    if not all(isinstance(v, str | int | float) for v in values):
+        raise ValueError(f"choice values must be numbers or names, got {short_repr(values)}")
     p = spec.get("p")
     if p is None:
         probs = tuple([1.0 / len(values)] * len(values))
     else:
-        if (
-            not isinstance(p, list)
-            or len(p) != len(values)
-            or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in p)
-        ):
-            raise ValueError(f"choice p must be {len(values)} numbers, got {p!r}")
+        if not isinstance(p, list) or len(p) != len(values) or not all(finite(x) for x in p):
+            raise ValueError(f"choice p must be {len(values)} finite numbers, got {short_repr(p)}")
         if any(x < 0 for x in p) or abs(sum(p) - 1.0) > 1e-6:
-            raise ValueError(f"choice p must be non-negative and sum to 1, got {p!r}")
+            raise ValueError(f"choice p must be non-negative and sum to 1, got {short_repr(p)}")
         probs = tuple(float(x) for x in p)
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
     support = (float(min(values)), float(max(values))) if numeric else None
     return Dist(kind, (tuple(values), probs), support)
+
+
+def truncated(x: np.ndarray, mean: np.ndarray, sd: np.ndarray, lo: np.ndarray,
+              hi: np.ndarray) -> np.ndarray:  # fmt: skip
+    """Normal draws ``x`` carried to the normal truncated to ``[lo, hi]`` at the same quantile
+    (the truncated inverse CDF of the draw's own CDF value), so each parameter still takes one
+    normal draw from the stream; an unbounded parameter keeps its draw."""
+    bounded = np.isfinite(lo) | np.isfinite(hi)
+    if not bounded.any():
+        return x
+    a, b = (lo - mean) / sd, (hi - mean) / sd
+    u = ndtr((x - mean) / sd)
+    inside = truncnorm.ppf(u, a, b, loc=mean, scale=sd)
+    return np.where(bounded, np.clip(inside, lo, hi), x)
 
 
 class Sampler:
@@ -167,7 +221,7 @@ class Sampler:
                 vals = rng.uniform(*cols).tolist()
             elif kind == "normal":
                 mean, sd, lo, hi = cols
-                vals = np.clip(rng.normal(mean, sd), lo, hi).tolist()
+                vals = truncated(rng.normal(mean, sd), mean, sd, lo, hi).tolist()
             elif kind == "beta":
                 a, b, lo, hi = cols
                 vals = (lo + (hi - lo) * rng.beta(a, b)).tolist()

@@ -1,7 +1,9 @@
-"""Overrides of a scenario file: ``--set PATH=VALUE`` and ``--vary PATH=START:STOP:STEPS``.
+"""Overrides of a scenario file: ``--set PATH=VALUE`` and ``--vary PATH=START:STOP:STEPS`` (or
+``--vary PATH=A,B,C``, listed values or option names).
 
-A path is dotted (``actors.FRA.salience.leadership``); a value is read as YAML reads it
-(``0.2`` is a number, ``[A, B]`` a list). An override under ``actors.X`` or ``clauses.X``
+A path is dotted (``actors.FRA.salience.leadership``); a value is read as a scenario file's
+values are, by the same guarded loader (``0.2`` and ``1e7`` are numbers, ``[A, B]`` a list;
+a set, an alias bomb or an over-long integer is refused). An override under ``actors.X`` or ``clauses.X``
 must name an X the file has, rather than silently create a new, incomplete entry.
 """
 
@@ -15,21 +17,23 @@ import numpy as np
 import yaml
 
 from sim.errors import OptionError, Problem, ScenarioError
+from sim.scenario.distributions import short_repr as _short
+from sim.scenario.loader import Refused, parse_yaml, yaml_problem
 
 MAX_GRID_POINTS = 10_000
 
 
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 @dataclass(frozen=True)
 class GridAxis:
-    """One ``--vary`` axis: a dotted path and the values it takes."""
+    """One ``--vary`` axis: a dotted path and the values it takes (numbers, or names)."""
 
     path: str
     values: tuple[Any, ...]
+
+    @property
+    def categorical(self) -> bool:
+        """Its values are names (options), not numbers."""
+        return any(isinstance(v, str) for v in self.values)
 
 
 def parse_set(text: str) -> tuple[str, str]:
@@ -41,13 +45,17 @@ def parse_set(text: str) -> tuple[str, str]:
 
 
 def parse_vary(text: str) -> GridAxis:
-    """``PATH=START:STOP:STEPS`` -> STEPS evenly spaced values from START to STOP inclusive."""
+    """``PATH=START:STOP:STEPS`` -> STEPS evenly spaced values from START to STOP inclusive;
+    ``PATH=A,B,C`` -> those values as listed (numbers, or option names: categorical)."""
     path, sep, spec = text.partition("=")
+    if "," in spec:
+        return _listed(text, path, sep, spec)
     parts = spec.split(":")
     bad = OptionError(
         "vary",
         f"{text}: expected PATH=START:STOP:STEPS with numbers START and STOP "
-        "and a whole STEPS from 2 to 1000, e.g. actors.FRA.salience.leadership=0.1:0.9:5",
+        "and a whole STEPS from 2 to 1000, e.g. actors.FRA.salience.leadership=0.1:0.9:5, "
+        "or PATH=A,B,... (values or option names), e.g. actors.IDN.ideal.mandate=endorses,authorizes",
     )
     if not sep or not path.strip() or len(parts) != 3:
         raise bad
@@ -61,10 +69,37 @@ def parse_vary(text: str) -> GridAxis:
     return GridAxis(path.strip(), values)
 
 
+def _listed(text: str, path: str, sep: str, spec: str) -> GridAxis:
+    """A listed axis: numbers if every value is one (kept as floats), else names as written."""
+    items = [v.strip() for v in spec.split(",")]
+    if not sep or not path.strip() or not all(items) or not 2 <= len(items) <= 1000:
+        raise OptionError(
+            "vary",
+            f"{text}: expected PATH=A,B,... with 2 to 1000 values, none empty, "
+            "e.g. actors.IDN.ideal.mandate=endorses,authorizes",
+        )
+    if len(set(items)) != len(items):
+        raise OptionError("vary", f"{text}: a value is listed twice")
+    numbers = []
+    for v in items:
+        try:
+            x = float(v)
+        except ValueError:
+            return GridAxis(path.strip(), tuple(items))
+        if not np.isfinite(x):
+            raise OptionError("vary", f"{text}: expected finite numbers, got {v}")
+        numbers.append(x)
+    return GridAxis(path.strip(), tuple(numbers))
+
+
 def check_ids(data: Any, path: str, source: str) -> None:
-    """An override under ``actors.X`` or ``clauses.X`` must name an existing X."""
+    """An override inside ``actors.X`` or ``clauses.X`` must name an existing X.
+
+    Setting a whole entry (``actors.X`` itself) may add one; a field of an unknown
+    entry is a typo.
+    """
     parts = path.split(".")
-    if len(parts) >= 2 and parts[0] in ("actors", "clauses") and isinstance(data, dict):
+    if len(parts) >= 3 and parts[0] in ("actors", "clauses") and isinstance(data, dict):
         known = data.get(parts[0]) or {}
         if isinstance(known, dict) and parts[1] not in known:
             kind = parts[0][:-1]
@@ -85,9 +120,13 @@ def lookup(data: Any, path: str) -> Any:
 
 
 def parse_value(text: str) -> Any:
-    """Read an override value the way YAML would ('0.2' -> 0.2, '[A, B]' -> list)."""
+    """Read an override value as a scenario file's values are read ('0.2' -> 0.2, '1e7' ->
+    10000000.0, '[A, B]' -> list); text that is not YAML stays text; a refused document (a
+    set, an alias bomb, an over-long integer) is an error naming the value."""
     try:
-        return yaml.safe_load(text)
+        return parse_yaml(text)
+    except Refused as exc:
+        raise OptionError("set", f"{_short(text)}: {yaml_problem(exc)}") from None
     except yaml.YAMLError:
         return text
 

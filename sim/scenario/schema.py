@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator
 
 from sim.errors import OptionError
-from sim.scenario.distributions import Dist, parse_dist
+from sim.scenario.distributions import Dist, finite, parse_dist, short_repr
 
 # The negotiation protocols a scenario (or an option) may name; sim.model.protocols has one
 # class for each (a test holds the two together).
@@ -45,11 +45,12 @@ def describe_range(lo: float, hi: float) -> str:
 
 
 def check_param(value: Any, lo: float, hi: float) -> Number:
-    """Accept a number in [lo, hi] or a distribution whose support lies in [lo, hi]."""
+    """Accept a finite number in [lo, hi] or a distribution whose support lies in [lo, hi]
+    (NaN and infinity are refused, in distribution parameters too)."""
     rng = describe_range(lo, hi)
     if isinstance(value, dict):
         if "dist" not in value:
-            raise ValueError(f"expected {rng} or a {{dist: ...}} mapping, got {value!r}")
+            raise ValueError(f"expected {rng} or a {{dist: ...}} mapping, got {short_repr(value)}")
         d = parse_dist(value)
         if d.support is None:
             raise ValueError(f"expected a distribution over numbers, got {d.describe()}")
@@ -62,8 +63,10 @@ def check_param(value: Any, lo: float, hi: float) -> Number:
             raise ValueError(f"expected a distribution within {rng}, got {d.describe()}")
         return d
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"expected {rng} or a distribution, got {value!r}")
-    if not lo <= value <= hi or math.isnan(value):
+        raise ValueError(f"expected {rng} or a distribution, got {short_repr(value)}")
+    if not finite(value):
+        raise ValueError(f"expected {rng} (a finite number), got {short_repr(value)}")
+    if not lo <= value <= hi:
         raise ValueError(f"expected {rng}, got {fmt_num(value)}")
     return float(value)
 
@@ -168,6 +171,9 @@ class Force(Strict):
     may_lead: list[str] | dict[str, list[str]] = []
 
 
+MAX_ENUMERATE_LIMIT = 100_000  # texts scored at once: memory grows with texts x actors x clauses
+
+
 class Negotiation(Strict):
     protocol: str = "penholder"
     max_rounds: int = Field(default=10, ge=1, le=1000)
@@ -177,7 +183,7 @@ class Negotiation(Strict):
     pressure_weight: Param(0.0, 10.0) = 0.5  # type: ignore[valid-type]
     rival_drafts: bool = True
     opening_draft: dict[str, str | float] = {}
-    enumerate_limit: int = Field(default=4096, ge=1)
+    enumerate_limit: int = Field(default=4096, ge=1, le=MAX_ENUMERATE_LIMIT)
 
 
 class Behaviour(Strict):

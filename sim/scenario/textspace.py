@@ -7,6 +7,7 @@ value for scale clauses, and meaningless (0) for unordered ones.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import overload
@@ -128,7 +129,8 @@ class TextSpace:
 
     @property
     def n_texts(self) -> int:
-        return int(np.prod(self.sizes, dtype=np.int64))
+        """The number of texts, exact (a Python int: an int64 product wraps past 2^63)."""
+        return math.prod(c.size for c in self.clauses)
 
     @cached_property
     def max_options(self) -> int:
@@ -166,7 +168,7 @@ class TextSpace:
         if cached is not None:
             return cached if limit is None or len(cached) <= limit else None
         counts = allowed.sum(axis=1)
-        if limit is not None and np.prod(counts, dtype=np.int64) > limit:
+        if limit is not None and math.prod(int(k) for k in counts) > limit:
             return None
         # Row c lists clause c's allowed options first, in order.
         options = np.argsort(~allowed, axis=1, kind="stable")
@@ -183,8 +185,8 @@ class TextSpace:
         return {}
 
     def count(self, mask: np.ndarray) -> int:
-        """Number of texts that use only options where ``mask`` (C, K) is True."""
-        return int(np.prod((mask & self.option_mask).sum(axis=1), dtype=np.int64))
+        """Number of texts that use only options where ``mask`` (C, K) is True (exact)."""
+        return math.prod(int(k) for k in (mask & self.option_mask).sum(axis=1))
 
     @cached_property
     def _neighbour_index(self) -> tuple[np.ndarray, np.ndarray]:
@@ -244,7 +246,15 @@ class TextSpace:
         return Neighbourhood(singles, clause, option, pairs, pair_index)
 
     def describe(self, text: np.ndarray) -> dict[str, str]:
-        return {c.id: c.options[int(k)] for c, k in zip(self.clauses, text, strict=True)}
+        """{clause id: option id} of a text."""
+        return {
+            c: names[k]
+            for (c, names), k in zip(self._names, np.asarray(text).tolist(), strict=True)
+        }
+
+    @cached_property
+    def _names(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return tuple((c.id, c.options) for c in self.clauses)
 
     def parse(self, choices: dict[str, str | float]) -> dict[int, int]:
         """Map {clause id: option} to {clause index: option index}; KeyError names the bad one."""

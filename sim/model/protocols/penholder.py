@@ -69,11 +69,11 @@ class PenholderProtocol:
             model.draft = self.best_acceptable(model, model.draft)
             model.opening = model.draft.copy()
         # It opens aspiring to its ideal text (separable: the best option on each clause).
-        mixed = np.tensordot(self.weights, model.eff_table[sc.drafters], axes=1)[None, :, :]
-        ideal = ut.ideal_text(mixed, model.space.option_mask)
-        self.start_utility = float(
-            self.weights @ ut.text_utility(model.eff_table[sc.drafters], ideal)[:, 0]
-        )
+        tables = model.eff_table[sc.drafters]
+        # np.tensordot(weights, tables, axes=1), as it computes it, without its wrapper
+        mixed = np.dot(self.weights[None, :], tables.reshape(len(tables), -1))
+        ideal = ut.ideal_text(mixed.reshape(1, *tables.shape[1:]), model.space.option_mask)
+        self.start_utility = float(self.weights @ ut.text_utility(tables, ideal)[:, 0])
         model.amendments = []
 
     def best_acceptable(self, model: NegotiationModel, text: np.ndarray) -> np.ndarray:
@@ -100,7 +100,7 @@ class PenholderProtocol:
         gap, lower = model.gaps_given(a.eff, f.consent, f.stance)
         lower_of = (lambda k: lower) if lower.ndim == 1 else (lambda k: lower[:, k])
         intention = np.full(len(a.eff), -1)  # off the Council there is no vote to intend
-        intention[members] = vt.intentions_given(gap[:, 0], lower_of(0), a.red[members, 0])
+        intention[members] = vt.intentions_given(gap[:, 0], lower_of(0), f.member_red[:, 0])
         model.intention = intention
 
         # 2. Pressure: amendments from actors below their aspiration; caucuses together.
@@ -110,16 +110,17 @@ class PenholderProtocol:
 
         # 3. The revision, among the texts within the drafting side's aspiration.
         utility = self.weights @ a.eff[sc.drafters]
-        allowed = f.coherent & ~f.drafter_red
+        allowed = f.allowed
         floor = aspiration(t, deadline, self.start_utility, self.sq, float(p.firmness))
         within = allowed & (utility >= floor - EPS)
         within[0] = True  # the current draft always stays on the table
         rows = np.flatnonzero(within)
-        v = model.near_votes(a, f, rows)
+        v = model.near_votes(a, f, rows, (gap, lower))
         cand = 1 + pick[pressing]  # candidate row of each actor's amendment
-        base = view[pressing, 0]
-        asked = np.maximum(view[pressing, cand] - base, EPS)
-        granted = np.clip((view[pressing][:, rows] - base[:, None]) / asked[:, None], 0.0, 1.0)
+        pressed = view[pressing]
+        base = pressed[:, 0]
+        asked = np.maximum(pressed[np.arange(len(cand)), cand] - base, EPS)
+        granted = vt.unit((pressed[:, rows] - base[:, None]) / asked[:, None])
         worth = self.value(model, v, f, rows, utility[rows])
         value = worth + float(p.pressure_weight) * (weight[pressing] @ granted)
         k = int(np.argmax(value))  # rows[0] is the current draft
@@ -131,8 +132,13 @@ class PenholderProtocol:
         best, changed = int(rows[k]), k != 0
         model.draft = f.texts[best].copy()
         chance = float(v.p_adopt[k])
-        self.record(model, f, cand, pressing, weight, best, changed, chance,
-                    vt.intentions_given(gap[:, best], lower_of(best), a.red[members, best]))  # fmt: skip
+        if model.record_path:
+            self.record(model, f, cand, pressing, weight, changed, chance,
+                        vt.intentions_given(gap[:, best], lower_of(best), f.member_red[:, best]))  # fmt: skip
+        else:  # only the demands (what the agents report)
+            model.demand = [None] * len(weight)
+            for i, row in zip(pressing.tolist(), cand.tolist(), strict=True):
+                model.demand[i] = f.changes[row][0]
 
         # 4-5. Table, give up, or soften and go on.
         table = (chance >= float(p.tabling_threshold)
@@ -171,13 +177,13 @@ class PenholderProtocol:
         sc, p, near = model.scenario, model.params, f.near
         n_single = f.singles
         gain = view[:, 1 : 1 + n_single] - view[:, :1]
-        gain += f.red[:, :1] & ~f.red[:, 1 : 1 + n_single]  # lifting a red line: a full gain
+        gain += f.lifted  # lifting a red line: a full gain
         wanted = aspiration(t, deadline, 1.0, p.status_quo, float(p.firmness))
-        active = (view[:, 0] < wanted - EPS) & (model.channel > 0)
+        active = (view[:, 0] < wanted - EPS) & model.presses
         active[sc.drafters] = False
         pick, total = amendments(gain, near.clause, near.pair_index, active)
         touched = near.clause[np.where(pick >= n_single, 0, np.maximum(pick, 0))]
-        weight = p.capability * p.salience[np.arange(len(pick)), touched] * total * model.channel
+        weight = p.capability * p.salience[model.actor_index, touched] * total * model.channel
         weight = np.where(pick >= 0, weight, 0.0)
         if len(sc.groups):
             rows = np.zeros((len(sc.groups), len(pick)), dtype=bool)
@@ -189,28 +195,13 @@ class PenholderProtocol:
         return weight, pick, np.flatnonzero(pick >= 0)
 
     def record(self, model: NegotiationModel, f: Facts, cand: np.ndarray, pressing: np.ndarray,
-               weight: np.ndarray, best: int, changed: bool, chance: float,
+               weight: np.ndarray, changed: bool, chance: float,
                member_intention: np.ndarray) -> None:  # fmt: skip
         """The round in the path: the draft, its chance, the members' intentions on it, each
-        pressing actor's demand (its amendment's first change) and amendment. Without
-        ``model.record_path`` only the demands (what the agents report) are kept."""
-        if not model.record_path:
-            model.demand = [None] * len(weight)
-            for i, k in zip(pressing, cand, strict=True):
-                c = int((f.texts[k] != f.texts[0]).argmax())
-                model.demand[i] = (c, int(f.texts[k, c]))
-            return
-        clauses = model.space.clauses
-        draft = f.texts[0]
-        changes = f.texts[cand] != draft  # (P, C)
-        rows, cols = np.nonzero(changes)
-        amend: dict[int, dict[str, str]] = {int(i): {} for i in pressing}
-        for r, c in zip(rows, cols, strict=True):
-            amend[int(pressing[r])][clauses[c].id] = clauses[c].options[int(f.texts[cand[r], c])]
-        model.amendments = list(amend.items())
-        first = changes.argmax(axis=1)
-        demands = [(int(i), int(c), int(f.texts[k, c]), float(weight[i]))
-                   for i, k, c in zip(pressing, cand, first, strict=True)]  # fmt: skip
+        pressing actor's demand (its amendment's first change) and amendment."""
+        who, rows, weights = pressing.tolist(), cand.tolist(), weight[pressing].tolist()
+        model.amendments = [(i, dict(f.named_changes[k])) for i, k in zip(who, rows, strict=True)]
+        demands = [(i, *f.changes[k][0], w) for i, k, w in zip(who, rows, weights, strict=True)]
         model.demand = [None] * len(weight)
         for i, c, o, _ in demands:
             model.demand[i] = (c, o)
@@ -223,7 +214,7 @@ class PenholderProtocol:
               utility: np.ndarray) -> np.ndarray:  # fmt: skip
         """What each text ``rows`` is worth to the drafting side if tabled (pressure aside)."""
         p = model.params
-        p_veto = np.clip(v.p_reach - v.p_adopt, 0.0, 1.0)  # type: ignore[operator]
+        p_veto = vt.unit(v.p_reach - v.p_adopt)  # type: ignore[operator]
         audience = float(p.audience_weight) * self.audience * np.maximum(utility - self.sq, 0.0)
         return (
             v.p_adopt * (utility + float(p.force_weight) * model.prospect_near(f, rows))
@@ -243,7 +234,7 @@ class PenholderProtocol:
         pos, util = soften(model.ideal_pos, model.option_util, model.draft,
                            model.space.positions, p.flexibility, sc.unordered)  # fmt: skip
         loss = ut.clause_loss(pos, model.space.positions, util, sc.unordered)
-        a = model.near_view(f, ut.mix(ut.utility_table(loss, p.salience), model.mixing))
+        a = model.near_view(f, ut.mix(ut.weighted_table(loss, model.clause_weights), model.mixing))
         utility = self.weights @ a.eff[sc.drafters]
         floor = aspiration(t, deadline, self.start_utility, self.sq, float(p.firmness))
         reach = allowed & (utility >= floor - EPS)

@@ -1,0 +1,148 @@
+"""The drafting side's hard rules on small hand-made cases, under both penholder protocols: it
+never drafts or tables a text crossing its own red lines, and it withdraws a draft that cannot
+pass instead of negotiating to the deadline (docs/model.md, "One negotiation round").
+
+Each case is the minimal teaching case (E holds the pen; P, the only veto holder; Q) with one
+change, and each comes with a control: the same case without the rule's trigger, showing that
+the text or the ending the rule forbids is otherwise reached."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+import yaml
+
+import sim
+from sim.scenario.compiled import Scenario
+from tests.conftest import SCENARIOS
+
+PROTOCOLS = ["penholder", "penholder-v1"]
+SEEDS = range(40)
+
+
+def minimal() -> dict[str, Any]:
+    data = yaml.safe_load((SCENARIOS / "minimal.yaml").read_text())
+    for actor in ("E", "P", "Q"):
+        data["actors"][actor]["vote"]["noise"] = 0.05  # votes vary from seed to seed
+    data["negotiation"]["rival_drafts"] = False
+    return data
+
+
+# --- red lines ---------------------------------------------------------------------------------
+
+
+def only_welcomes_passes(penholder_red_line: bool) -> dict[str, Any]:
+    """P vetoes any mandate stronger than 'welcomes' (its red lines), so the only adoptable
+    texts welcome the force. E, the penholder, values such a text above no resolution (mandate
+    salience 0.2: U(welcomes, regional) = 0.8 > its status quo 0.4), so it would table one;
+    with ``penholder_red_line`` 'welcomes' crosses E's own red line."""
+    data = minimal()
+    data["actors"]["P"]["red_lines"] = {"mandate": ["endorses", "authorizes"]}
+    data["actors"]["P"]["status_quo"] = {"dist": "uniform", "low": 0.2, "high": 0.6}
+    data["actors"]["E"]["salience"] = {"mandate": 0.2, "lead": 0.5}
+    if penholder_red_line:
+        data["actors"]["E"]["red_lines"] = {"mandate": ["welcomes"]}
+    return data
+
+
+def drafted_texts(r: sim.RunResult) -> list[dict[str, str]]:
+    """Every text the penholder E put forward: each round's draft, its last draft and every
+    draft it tabled."""
+    return [rec.text for rec in r.path] + [r.draft] + [d.text for d in r.drafts if d.by == "E"]
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_the_penholder_never_drafts_across_its_own_red_line(protocol: str) -> None:
+    scenario = Scenario.from_data(only_welcomes_passes(penholder_red_line=True))
+    outcomes = Counter()
+    for seed in SEEDS:
+        r = sim.run(scenario, seed=seed, protocol=protocol)
+        assert all(t["mandate"] != "welcomes" for t in drafted_texts(r)), (seed, r.path)
+        assert r.text is None or r.text["mandate"] != "welcomes", seed
+        outcomes[r.outcome] += 1
+    assert outcomes["adopted"] == 0, outcomes  # P's red lines block every other text
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_without_the_red_line_the_penholder_tables_the_welcoming_text(protocol: str) -> None:
+    """The control: the text the red line forbids is the one the penholder otherwise tables."""
+    scenario = Scenario.from_data(only_welcomes_passes(penholder_red_line=False))
+    for seed in SEEDS:
+        r = sim.run(scenario, seed=seed, protocol=protocol)
+        assert r.drafts and r.drafts[0].by == "E" and r.drafts[0].text["mandate"] == "welcomes"
+        assert r.outcome in ("adopted", "failed"), seed
+
+
+def test_an_opening_draft_across_the_penholders_red_line_is_moved_off_it() -> None:
+    """The file's opening draft (`negotiation.opening_draft`) crosses E's red line: the default
+    protocol opens instead with the best text one or two clauses away that does not."""
+    data = minimal()
+    data["actors"]["E"]["red_lines"] = {"lead": ["un"]}
+    data["negotiation"]["opening_draft"] = {"lead": "un"}
+    scenario = Scenario.from_data(data)
+    for seed in range(10):
+        r = sim.run(scenario, seed=seed, protocol="penholder")
+        assert r.opening["lead"] == "regional" and r.path[0].text["lead"] == "regional"
+        assert all(t["lead"] != "un" for t in drafted_texts(r))
+
+
+# --- withdrawal --------------------------------------------------------------------------------
+
+
+def nothing_passes(**negotiation: Any) -> dict[str, Any]:
+    """P, the veto holder, has a red line on every option of the lead clause and likes no
+    resolution best (status quo 1.0): it votes no on every text, so nothing can pass."""
+    data = minimal()
+    data["actors"]["P"].update(status_quo=1.0, red_lines={"lead": ["regional", "un"]})
+    data["negotiation"].update(negotiation)
+    return data
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_draft_that_cannot_pass_is_withdrawn_before_the_deadline(protocol: str) -> None:
+    scenario = Scenario.from_data(nothing_passes())
+    assert scenario.max_rounds == 5
+    for seed in SEEDS:
+        r = sim.run(scenario, seed=seed, protocol=protocol)
+        assert r.outcome == "withdrawn", (seed, r.outcome, r.rounds)
+        assert r.rounds < scenario.max_rounds and r.drafts == [] and r.tally == {}
+    # the default protocol sees in round 1 that nothing within reach can pass; the first one
+    # withdraws once the draft stops moving (it grants P's demands for two rounds first)
+    expected = 1 if protocol == "penholder" else 3
+    assert sim.run(scenario, seed=0, protocol=protocol).rounds == expected
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_with_no_round_left_a_hopeless_draft_ends_without_agreement(protocol: str) -> None:
+    """The deadline branch: in the last round there is nothing to withdraw from; a draft worth
+    no more than no resolution, with no chance of adoption, is not tabled."""
+    scenario = Scenario.from_data(nothing_passes(max_rounds=1))
+    for seed in range(10):
+        r = sim.run(scenario, seed=seed, protocol=protocol)
+        assert (r.outcome, r.rounds, r.drafts) == ("no_agreement", 1, []), seed
+
+
+def test_a_veto_worth_having_on_the_record_is_tabled_not_withdrawn() -> None:
+    """The default protocol's other branch of a hopeless draft: when its audience values the
+    veto on the record (audience 1, weight 5: worth 0.4 + 5 x (U - 0.4) > 0.4), the drafting
+    side tables the draft to be vetoed instead of withdrawing it."""
+    data = nothing_passes()
+    data["actors"]["E"]["audience"] = 1.0
+    data["behaviour"] = {"audience_weight": 5.0}
+    scenario = Scenario.from_data(data)
+    for seed in range(20):
+        r = sim.run(scenario, seed=seed, protocol="penholder")
+        assert (r.outcome, r.rounds, r.vetoed_by) == ("vetoed", 1, ["P"]), seed
+        assert r.drafts[0].by == "E" and r.why["kind"] == "on_record"
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_draft_that_can_pass_is_not_withdrawn(protocol: str) -> None:
+    """The control: lift P's red lines and lower its status quo, and the same draft passes."""
+    data = nothing_passes()
+    data["actors"]["P"].update(status_quo=0.5, red_lines={})
+    scenario = Scenario.from_data(data)
+    for seed in range(20):
+        assert sim.run(scenario, seed=seed, protocol=protocol).outcome == "adopted", seed
