@@ -120,3 +120,32 @@ def test_a_manifest_adds_the_files_it_extends():
                                             "assumption": 1, "unlabelled": 0}  # fmt: skip
     assert of_manifest({"file": "x.yaml"}) is None and of_manifest(None) is None
     assert provenance("{unclosed: [").total == 0
+
+
+def test_a_base_number_a_file_above_replaces_is_not_counted():
+    """The runs use the what-if's value, not the base's: a distribution the top file fixes
+    (three numbers) gives way to its one number; a list replaced whole takes its numbers with
+    it; what the top file leaves alone still counts, and a chain is read from the top down."""
+    base = (
+        "actors:\n"
+        "  A:\n"
+        "    status_quo: {dist: triangular, low: 0.1, mode: 0.2, high: 0.4}   # assumption\n"
+        "    capability: 0.3   # [R] S/PV.1\n"
+        "    ties: [0.1, 0.2]   # assumption\n"
+    )
+    middle = "extends: base.yaml\nactors:\n  A:\n    ties: [0.5]   # convention\n"
+    top = "extends: middle.yaml\nactors:\n  A:\n    status_quo: 0.5   # [R] reported\n"
+    assert [n.path for n in provenance(base).numbers] == [
+        "actors.A.status_quo.low", "actors.A.status_quo.mode", "actors.A.status_quo.high",
+        "actors.A.capability", "actors.A.ties[0]", "actors.A.ties[1]",
+    ]  # fmt: skip
+    p = of_manifest({"text": top, "bases": [{"name": "base.yaml", "text": base},
+                                            {"name": "middle.yaml", "text": middle}]})  # fmt: skip
+    assert p is not None
+    assert sorted((n.path, n.text, n.file) for n in p.numbers) == [
+        ("actors.A.capability", "0.3", "base.yaml"),
+        ("actors.A.status_quo", "0.5", ""),
+        ("actors.A.ties[0]", "0.5", "middle.yaml"),
+    ]
+    assert p.counts() == {"total": 3, "sourced": 2, "convention": 1, "assumption": 0,
+                          "unlabelled": 0}  # fmt: skip

@@ -33,6 +33,8 @@ from typing import Any
 import yaml
 from yaml.resolver import Resolver
 
+from sim.scenario.overlay import changes
+
 KINDS = ("sourced", "convention", "assumption", "unlabelled")
 SKIPPED = ("observed",)  # top-level blocks that are not inputs
 
@@ -67,6 +69,7 @@ class Number:
     kind: str
     comment: str = ""
     file: str = ""
+    path: str = ""  # where it sits in the data (``actors.FRA.salience.leadership``, ``a.b[0]``)
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,31 @@ def _comments(text: str, scalars: list[tuple[int, int]]) -> dict[int, str]:
     return out
 
 
+def _paths(text: str) -> dict[int, str]:
+    """The start of every scalar of the text -> its dotted path, in document order (a value
+    reached again through an alias keeps the path where it is written)."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return {}
+    out: dict[int, str] = {}
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, str]] = [(root, "")] if root is not None else []
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            out.setdefault(node.start_mark.index, path)
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(v, f"{path}[{i}]") for i, v in reversed(list(enumerate(node.value)))]
+        elif isinstance(node, yaml.MappingNode):
+            stack += [(v, f"{path}.{k.value}" if path else str(k.value))
+                      for k, v in reversed(node.value)]  # fmt: skip
+    return out
+
+
 def provenance(text: str, name: str = "") -> Provenance:
     """Every number of a scenario file's text, classified by its comment (the module's rule).
     Text that is not YAML counts no numbers."""
@@ -157,6 +185,7 @@ def provenance(text: str, name: str = "") -> Provenance:
         return ""
 
     resolver = Resolver()
+    paths = _paths(text)
     numbers = []
     for i, t in enumerate(tokens):
         if not (isinstance(t, yaml.ScalarToken) and t.plain):
@@ -169,18 +198,39 @@ def provenance(text: str, name: str = "") -> Provenance:
         if top.get(ln) in SKIPPED:
             continue
         comment = comment_of(ln)
-        numbers.append(Number(ln + 1, t.value, classify(comment), comment, name))
+        numbers.append(Number(ln + 1, t.value, classify(comment), comment, name,
+                              paths.get(t.start_mark.index, "")))  # fmt: skip
     return of_numbers(numbers)
+
+
+def _written(text: str) -> set[str]:
+    """The dotted paths a file writes down to what an overlay replaces whole."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return set()
+    return set(changes(data)) if isinstance(data, dict) else set()
+
+
+def _under(path: str, written: set[str]) -> bool:
+    """``path`` is one of ``written`` or lies inside one (``a.b.c`` inside ``a.b``)."""
+    return any(path == w or path.startswith((f"{w}.", f"{w}[")) for w in written)
 
 
 def of_manifest(scenario: Mapping[str, Any] | None) -> Provenance | None:
     """The numbers of the scenario a result was run on, from its manifest's ``scenario`` block:
     the file's verbatim ``text`` and, when the file extends others, each base's (``bases``: a
-    list of ``{name, text}``). None when the manifest keeps no text."""
+    list of ``{name, text}``, the deepest first). A base's number that a file above it
+    replaces is not an input of the runs and is not counted. None when the manifest keeps no
+    text."""
     if not scenario or not isinstance(scenario.get("text"), str):
         return None
-    total = provenance(scenario["text"], str(scenario.get("file") or scenario.get("name") or ""))
-    for base in scenario.get("bases") or []:
-        if isinstance(base, Mapping) and isinstance(base.get("text"), str):
-            total = total + provenance(base["text"], str(base.get("name", "")))
-    return total
+    layers = [(str(b.get("name", "")), b["text"]) for b in scenario.get("bases") or []
+              if isinstance(b, Mapping) and isinstance(b.get("text"), str)]  # fmt: skip
+    layers.append((str(scenario.get("file") or scenario.get("name") or ""), scenario["text"]))
+    numbers: list[Number] = []
+    above: set[str] = set()  # what the files above the one being counted write
+    for name, text in reversed(layers):
+        numbers += [n for n in provenance(text, name).numbers if not _under(n.path, above)]
+        above |= _written(text)
+    return of_numbers(numbers)
