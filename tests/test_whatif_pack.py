@@ -125,14 +125,21 @@ def test_compare_sentences_are_the_commands_own(folders):
 def test_discover_sentences_read_the_written_rules(folders):
     section = sections.discover_section(folders["gaza"], "viable")
     doc = json.loads((folders["gaza"] / "whatif" / "discover-viable.json").read_text())
-    assert len(section.found) == 1 + len(doc["rules"])
+    boxes = doc["prim"]["boxes"]
+    assert len(section.found) == 1 + len(doc["rules"]) + max(1, len(boxes))
     for f in section.found:
         _in_order(f, doc)
-    for f, rule in zip(section.found[1:], doc["rules"], strict=True):
+    tree, prim = section.found[1 : 1 + len(doc["rules"])], section.found[1 + len(doc["rules"]) :]
+    for f, rule in zip([*tree, *prim], [*doc["rules"], *boxes], strict=False):
         assert (
             f"in {100 * rule['density']:.0f}% of runs, covering {100 * rule['coverage']:.0f}%"
             in f.text
         )
+    # PRIM's box beside the tree, its conditions in words like the tree's
+    assert prim[0].text.startswith("PRIM (EMA Workbench), the densest box covering at least 50%")
+    assert all("actors." not in f.text for f in prim)
+    if not boxes:
+        assert "finds no box" in prim[0].text
 
 
 @pytest.mark.parametrize(("option", "which", "expected"), [

@@ -589,9 +589,31 @@ def compare_findings(result: dict[str, Any]) -> list[Finding]:
     return out
 
 
+def _box(f: Writer, rule: dict[str, Any], at: str, what: str, labels: Labels | None,
+         lead: str = "When") -> Finding:  # fmt: skip
+    """ "When <conditions>: <what> in d% of runs, covering c% of such runs (n runs, s% of the
+    sweep)." for the box at ``at`` (a rule of the tree or a PRIM box)."""
+    f.w(f"{lead} ")
+    for j, path in enumerate(sorted(rule["bounds"])):
+        lo, hi = rule["bounds"][path]
+        words, b = parameter_words(path, labels), f"{at}/bounds/{path}"
+        f.w(" and " if j else "")
+        if math.isfinite(lo) and math.isfinite(hi):
+            f.v(f"{b}/0", "val").w(f" < {words} <= ").v(f"{b}/1", "val")
+        elif math.isfinite(lo):
+            f.w(f"{words} > ").v(f"{b}/0", "val")
+        else:
+            f.w(f"{words} <= ").v(f"{b}/1", "val")
+    f.w(f": {what} in ").v(f"{at}/density", "pct0").w(" of runs, covering ")
+    f.v(f"{at}/coverage", "pct0").w(" of such runs (").v(f"{at}/runs", "num")
+    f.w(" runs, ").v(f"{at}/support", "pct0").w(" of the sweep).")
+    return f.done()
+
+
 def discover_findings(result: dict[str, Any], labels: Labels | None = None) -> list[Finding]:
     """The base rate, then each rule with its density and coverage (as ``stabsim discover``),
-    each condition in words with its threshold read from the rule's bounds."""
+    each condition in words with its threshold read from the rule's bounds; then, when the
+    result holds PRIM's boxes (``prim``), the box PRIM finds beside the tree."""
     src = f"discover-{result['target']}.json"
     what = describe_target(result["target"])
     f = Writer(result, src).w(f"{what[0].upper()}{what[1:]} in ").v("hits", "num").w(" of ")
@@ -600,24 +622,20 @@ def discover_findings(result: dict[str, Any], labels: Labels | None = None) -> l
         out = [f.w(": it does not vary, so there is no condition to find.").done()]
         return out
     if not result["rules"]:
-        return [f.w("; no condition on the sampled parameters makes it more likely.").done()]
-    out = [f.w("; it is most likely under these conditions:").done()]
+        out = [f.w("; no condition on the sampled parameters makes it more likely.").done()]
+    else:
+        out = [f.w("; it is most likely under these conditions:").done()]
     for i, r in enumerate(result["rules"]):
-        f = Writer(result, src).w("When ")
-        for j, path in enumerate(sorted(r["bounds"])):
-            lo, hi = r["bounds"][path]
-            words, at = parameter_words(path, labels), f"rules/{i}/bounds/{path}"
-            f.w(" and " if j else "")
-            if math.isfinite(lo) and math.isfinite(hi):
-                f.v(f"{at}/0", "val").w(f" < {words} <= ").v(f"{at}/1", "val")
-            elif math.isfinite(lo):
-                f.w(f"{words} > ").v(f"{at}/0", "val")
-            else:
-                f.w(f"{words} <= ").v(f"{at}/1", "val")
-        f.w(f": {what} in ").v(f"rules/{i}/density", "pct0").w(" of runs, covering ")
-        f.v(f"rules/{i}/coverage", "pct0").w(" of such runs (").v(f"rules/{i}/runs", "num")
-        f.w(" runs, ").v(f"rules/{i}/support", "pct0").w(" of the sweep).")
-        out.append(f.done())
+        out.append(_box(Writer(result, src), r, f"rules/{i}", what, labels))
+    prim = result.get("prim")
+    if prim is not None:
+        f = Writer(result, src).w("PRIM (EMA Workbench), the densest box covering at least ")
+        f.v("prim/min_coverage", "pct0").w(" of such runs")
+        if not prim["boxes"]:
+            out.append(f.w(", finds no box in which it is more likely than the base rate.").done())
+        for i, r in enumerate(prim["boxes"]):
+            f = f if i == 0 else Writer(result, src).w("Another PRIM box")
+            out.append(_box(f.w(": "), r, f"prim/boxes/{i}", what, labels, lead="when"))
     return out
 
 
