@@ -269,13 +269,17 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     except Interrupted as exc:
         return _interrupted(exc, command, argv)
     _rate(report, args.quiet)
+    labels = None
     if report.result is not None:
-        _show(sensitivity_table(report.result, top=args.top))
+        from sim.analysis.folders import read_labels
+
+        labels = read_labels(report.out, report.result.get("set"))
+        _show(sensitivity_table(report.result, top=args.top, labels=labels))
     charts = ""
     if not args.no_charts and report.result is not None:
         from sim.reporting.whatif_charts import save_sensitivity_charts
 
-        saved = save_sensitivity_charts(report.result, report.out)
+        saved = save_sensitivity_charts(report.result, report.out, labels)
         charts = ", " + ", ".join(p.name for p in saved)
     print(f"\nwrote {report.out}/points.parquet, sensitivity.json, manifest.json{charts}")
     return 0
@@ -318,11 +322,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_discover(args: argparse.Namespace) -> int:
     from sim.analysis.discover import discover
+    from sim.analysis.folders import sweep_labels
     from sim.reporting.tables import discover_text
 
     result = discover(Path(args.dir), args.target, depth=args.depth, top=args.rules,
                       min_coverage=args.min_coverage)  # fmt: skip
-    print(json.dumps(result, indent=2)) if args.json else _show(discover_text(result))
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        _show(discover_text(result, sweep_labels(Path(args.dir))))
     return 0
 
 

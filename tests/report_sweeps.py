@@ -1,6 +1,7 @@
 """Small real sweeps for the chart and briefing tests: the Gaza case with paths, grids of one
 and two axes, and the edge cases (every run vetoed, a single run, no contributors, a grid of
-one point). Session-scoped: each sweep runs once, in this process (``workers=1``)."""
+one point, every run withdrawn so that nothing is voted). Session-scoped: each sweep runs once,
+in this process (``workers=1``)."""
 
 from __future__ import annotations
 
@@ -66,6 +67,11 @@ def _build(base: Path) -> dict[str, Path]:
     nocontrib["force"] = {"troops_required": 800}
     out["nocontrib"] = _sweep(base, "nocontrib", nocontrib, runs=20)
     out["onepoint"] = _one_point(out["grid1"], base / "onepoint")
+    withdrawn = _minimal()  # the penholder prefers nothing to any text P's red lines leave
+    withdrawn["actors"]["P"].update(status_quo=1.0, red_lines={"lead": ["regional", "un"]})
+    withdrawn["actors"]["E"].update(status_quo=1.0)
+    withdrawn["negotiation"].update(withdraw_threshold=0.5, tabling_threshold=0.9)
+    out["withdrawn"] = _sweep(base, "withdrawn", withdrawn, runs=20, paths=True)
     return out
 
 
@@ -78,11 +84,11 @@ def _one_point(grid: Path, out: Path) -> Path:
     for axis in summary["grid_axes"]:
         axis["values"] = axis["values"][:1]
     (out / "summary.json").write_text(json.dumps(summary))
-    manifest = json.loads((out / "manifest.json").read_text())  # the edit is recorded, so
-    manifest["checksums"]["summary.json"] = hashlib.sha256(  # readers take it as whole
-        (out / "summary.json").read_bytes()
-    ).hexdigest()
-    (out / "manifest.json").write_text(json.dumps(manifest))
+    manifest = json.loads((out / "manifest.json").read_text())  # the edit is deliberate: reseal
+    if isinstance(manifest.get("checksums"), dict):
+        digest = hashlib.sha256((out / "summary.json").read_bytes()).hexdigest()
+        manifest["checksums"]["summary.json"] = digest
+        (out / "manifest.json").write_text(json.dumps(manifest))
     return out
 
 

@@ -35,7 +35,10 @@ def test_the_known_threshold_is_recovered_within_one_grid_step(grid):
 def test_the_command_prints_rules_as_sentences(grid, capsys):
     assert main(["discover", str(grid), "--target", "adopted_and_viable"]) == 0
     out = capsys.readouterr().out
-    assert "1. When actors.M01.troops.max > 950: adopted and viable in 100% of runs" in out
+    assert (
+        "1. When Member M01's troop pledge (actors.M01.troops.max) > 950: adopted and viable in "
+        "100% of runs" in out
+    )
     assert main(["discover", str(grid), "--target", "joined.M01", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["target"] == "joined.M01"
 

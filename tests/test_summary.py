@@ -122,6 +122,9 @@ def test_summary_figures_match_runs_parquet(swept):
 def test_render_shows_overview_and_points(swept):
     summary = json.loads((swept / "summary.json").read_text())
     overview = render(summary)
-    assert "actors.Q.status_quo=0.2" in overview and "--point K" in overview
+    # parameters in words, with the dotted path a user types
+    assert "grid: Elected member's value of no resolution (actors.Q.status_quo)" in overview
+    assert "--point K" in overview and "actors.Q.status_quo=" not in overview
     detail = render(summary, 1)
-    assert "Point 1 (actors.Q.status_quo=0.6)" in detail and "Troop coalitions" in detail
+    assert "Point 1 (Elected member's value of no resolution = 0.6)" in detail
+    assert "Troop coalitions" in detail

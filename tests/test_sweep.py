@@ -621,8 +621,15 @@ def test_paths_file_holds_every_round(scenario_file, tmp_path):
     out = tmp_path / "p"
     do_sweep(scenario_file, out, runs=60, seed=2, workers=1, paths=True, chunk_size=25)
     runs, paths = table(out), table(out, "paths.parquet")
-    assert paths.num_rows == sum(runs["rounds"].to_pylist())
-    assert paths.select(["run", "round"]).to_pylist()[0] == {"run": 0, "round": 1}
+    # every round, and round 0: the opening draft before any negotiation
+    assert paths.num_rows == runs.num_rows + sum(runs["rounds"].to_pylist())
+    rows = paths.select(["run", "round", "text.mandate", "text.lead", "p_adopt"]).to_pylist()
+    assert [r["round"] for r in rows[:2]] == [0, 1] and rows[0]["run"] == 0
+    assert sum(r["round"] == 0 for r in rows) == runs.num_rows
+    assert rows[0]["p_adopt"] is None  # nothing was computed before the first round
+    seed = runs["seed"].to_pylist()[0]
+    opening = make_model(Scenario.from_file(scenario_file), seed).run().opening
+    assert {"mandate": rows[0]["text.mandate"], "lead": rows[0]["text.lead"]} == opening
     assert set(paths["text.mandate"].to_pylist()) <= {"welcomes", "endorses", "authorizes"}
 
 

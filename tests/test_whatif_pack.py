@@ -66,7 +66,7 @@ def test_each_section_adds_its_pages_to_pdf_and_html(folders):
     # viability: tornado + indices; adoption is constant (left out); compare: 1; discover: 1 if rules
     added = 2 + 1 + (1 if disc["rules"] else 0)
     assert _pages(pack.pdf) == pack.cover_pages + n_base + added
-    assert len(pack.sections) == 4
+    assert len(pack.sections) == 5  # with the caveat: what the numbers cover
     assert any("tornado-adopted" in o and "does not vary" in o for o in pack.omitted)
     page = pack.html.read_text()
     refs = _Refs()
@@ -77,7 +77,10 @@ def test_each_section_adds_its_pages_to_pdf_and_html(folders):
     for key in ("tornado-viable", "indices-viable", "compare"):
         assert f'<figure id="{key}">' in page
         assert (gaza / "charts" / f"{key}.png").is_file()
-    assert page.count("<section") == 4
+    assert page.count("<section") == 5
+    # the caveat says how far adoption moves across the analysed inputs' ranges
+    caveat = page.split('<p class="caveat">')[1].split("</p>")[0]
+    assert "In the sensitivity analysis of " in caveat and "chance of adoption" in caveat
 
 
 def test_sensitivity_sentences_read_their_numbers_from_the_file(folders):
@@ -89,11 +92,15 @@ def test_sensitivity_sentences_read_their_numbers_from_the_file(folders):
         _in_order(f, doc)
     assert "Adoption does not vary over the design" in text and "ranked" in text
     lever = doc["indices"]["viable"]["indices"]["actors.M01.troops.max"]
-    assert f"actors.M01.troops.max {lever['ST']:.2f} (" in text
-    for dummy in ("actors.M05.capability", "actors.M06.flexibility"):
+    # parameters in words, named from the analysed scenario's manifest
+    assert f"Member M01's troop pledge {lever['ST']:.2f} (" in text
+    assert "actors." not in text
+    words = {"actors.M05.capability": "Member M05's weight in the talks",
+             "actors.M06.flexibility": "Member M06's flexibility"}  # fmt: skip
+    for dummy, said in words.items():
         ci = doc["indices"]["viable"]["indices"][dummy]["ST_ci"]
         assert ci["low"] <= 0  # a dummy's interval reaches zero, so it is not ranked
-        assert f"{dummy} " not in text.split("viable force (")[1].split(".")[0]
+        assert f"{said} " not in text.split("viable force (")[1].split(".")[0]
     assert [p.key for p in section.pages] == ["tornado-viable", "indices-viable"]
 
 
@@ -118,14 +125,21 @@ def test_compare_sentences_are_the_commands_own(folders):
 def test_discover_sentences_read_the_written_rules(folders):
     section = sections.discover_section(folders["gaza"], "viable")
     doc = json.loads((folders["gaza"] / "whatif" / "discover-viable.json").read_text())
-    assert len(section.found) == 1 + len(doc["rules"])
+    boxes = doc["prim"]["boxes"]
+    assert len(section.found) == 1 + len(doc["rules"]) + max(1, len(boxes))
     for f in section.found:
         _in_order(f, doc)
-    for f, rule in zip(section.found[1:], doc["rules"], strict=True):
+    tree, prim = section.found[1 : 1 + len(doc["rules"])], section.found[1 + len(doc["rules"]) :]
+    for f, rule in zip([*tree, *prim], [*doc["rules"], *boxes], strict=False):
         assert (
             f"in {100 * rule['density']:.0f}% of runs, covering {100 * rule['coverage']:.0f}%"
             in f.text
         )
+    # PRIM's box beside the tree, its conditions in words like the tree's
+    assert prim[0].text.startswith("PRIM (EMA Workbench), the densest box covering at least 50%")
+    assert all("actors." not in f.text for f in prim)
+    if not boxes:
+        assert "finds no box" in prim[0].text
 
 
 @pytest.mark.parametrize(("option", "which", "expected"), [
@@ -148,5 +162,5 @@ def test_cli_report_prints_the_sections(folders, capsys):
     argv = ["report", str(folders["gaza"]), "--format", "html", "--compare", str(folders["cmp"])]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "sections: Key findings; What changes" in out
+    assert "sections: Key findings; What the numbers cover; What changes" in out
     assert open_sweep(folders["gaza"])  # the sweep folder is still a sweep

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.folders import open_sweep
+from sim.analysis.folders import Labels, open_sweep
 from sim.analysis.summary import wilson
 
 SCHEMA = "stabsim-compare/1"
@@ -78,6 +78,7 @@ class Side:
     point: dict[str, Any]
     runs: dict[str, np.ndarray] | None  # column -> values at this point, ordered by run
     names: dict[str, str]  # actor id -> name
+    labels: Labels | None = None  # every name of the sweep's scenario
     title: str = ""  # the scenario's name
     members: tuple[str, ...] = ()  # the Council
 
@@ -96,8 +97,8 @@ def read_side(out: Path, point: int) -> Side:
         runs = {c: t[c].to_numpy(zero_copy_only=False)[at] for c in cols}
         order = np.argsort(runs["run"], kind="stable")
         runs = {c: v[order] for c, v in runs.items()}
-    return Side(Path(out), sweep.summary, pt, runs, sweep.names, sweep.title,
-                sweep.labels.members)  # fmt: skip
+    return Side(Path(out), sweep.summary, pt, runs, sweep.names, labels=sweep.labels,
+                title=sweep.title, members=sweep.labels.members)  # fmt: skip
 
 
 def same_scenario(a: Side, b: Side) -> bool:
@@ -195,6 +196,7 @@ def compare(a: Side, b: Side, pairing: bool = True) -> dict[str, Any]:
         "confidence": 0.95,
         "warnings": warnings(a, b),
         "changes": rows,
+        "labels": (a.labels or b.labels).to_json() if (a.labels or b.labels) else None,
     }
 
 

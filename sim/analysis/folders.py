@@ -126,23 +126,43 @@ def labels_of(sc: Scenario) -> Labels:
     )
 
 
-def _labels_from_manifest(summary: dict[str, Any], manifest: dict[str, Any]) -> Labels:
-    """Labels of a folder written before summaries carried them: from the scenario text in
-    its manifest, or bare ids when that cannot be compiled."""
+def scenario_labels(manifest: dict[str, Any], overrides: dict[str, Any] | None = None,
+                    ) -> Labels | None:  # fmt: skip
+    """The names of the scenario a result ran, from the scenario text its manifest keeps (with
+    the run's ``--set`` overrides); None when there is no text or it does not compile."""
     from sim.scenario.loader import read_yaml
 
     scen = manifest.get("scenario") or {}
-    name = Path(scen.get("file", "scenario.yaml")).name
+    if not isinstance(scen.get("text"), str):
+        return None
+    name = Path(scen.get("file") or "scenario.yaml").name
     try:
-        sc = Scenario.from_data(read_yaml(scen.get("text", ""), name), name,
-                                summary.get("set") or None)  # fmt: skip
-        return labels_of(sc)
-    except (StabsimError, TypeError, ValueError, AttributeError):
-        pt = summary["points"][0]
-        clauses = tuple(ClauseLabels(c, c, "unordered", tuple(o)) for c, o in pt["clauses"].items())
-        members = tuple(pt.get("votes", {}))
-        return Labels(str(summary.get("scenario", "")), {}, clauses, members,
-                      tuple(pt.get("veto_cast_by", {})), tuple(pt.get("contributors", {})))  # fmt: skip
+        return labels_of(Scenario.from_data(read_yaml(scen["text"], name), name, overrides or None))
+    except (StabsimError, TypeError, ValueError, AttributeError, KeyError):
+        return None
+
+
+def read_labels(folder: str | Path, overrides: dict[str, Any] | None = None) -> Labels | None:
+    """The names of the scenario behind a result folder (sensitivity, sweep), from its
+    ``manifest.json``; None when the folder keeps none."""
+    path = Path(folder) / "manifest.json"
+    if not path.is_file():
+        return None
+    manifest = _read_json(path)
+    return scenario_labels(manifest, overrides) if isinstance(manifest, dict) else None
+
+
+def _labels_from_manifest(summary: dict[str, Any], manifest: dict[str, Any]) -> Labels:
+    """Labels of a folder written before summaries carried them: from the scenario text in
+    its manifest, or bare ids when that cannot be compiled."""
+    found = scenario_labels(manifest, summary.get("set") or None)
+    if found is not None:
+        return found
+    pt = summary["points"][0]
+    clauses = tuple(ClauseLabels(c, c, "unordered", tuple(o)) for c, o in pt["clauses"].items())
+    members = tuple(pt.get("votes", {}))
+    return Labels(str(summary.get("scenario", "")), {}, clauses, members,
+                  tuple(pt.get("veto_cast_by", {})), tuple(pt.get("contributors", {})))  # fmt: skip
 
 
 # --- sweeps -------------------------------------------------------------------------------------
@@ -353,6 +373,15 @@ def open_sweep(folder: str | Path, need_runs: bool = False) -> SweepFolder:
     if need_runs:
         _ = sweep.runs
     return sweep
+
+
+def sweep_labels(folder: str | Path) -> Labels | None:
+    """The names of a sweep folder's scenario: its summary's, else its manifest's; None when
+    the folder holds neither."""
+    try:
+        return SweepFolder(folder).labels
+    except ResultsError:
+        return read_labels(folder)
 
 
 # --- the other commands' results ------------------------------------------------------------------

@@ -183,7 +183,8 @@ def runs_schema(layout: Layout, plan: Plan) -> pa.Schema:
 
 
 def paths_schema(layout: Layout) -> pa.Schema:
-    """The columns of ``paths.parquet``: one row per run and negotiation round."""
+    """The columns of ``paths.parquet``: one row per run and negotiation round, from round 0 (the
+    opening draft; its chance of adoption and intentions are null)."""
     s, i32, i64 = pa.string(), pa.int32(), pa.int64()
     cols = [("run", i64), ("point", i32), ("round", i32)]
     cols += [(f"text.{c}", s) for c in layout.clauses]
@@ -296,6 +297,7 @@ def run_chunk(plan: Plan, chunk: Chunk) -> tuple[Chunk, dict[str, bytes]]:
         result = make_model(sc, seed, protocol=plan.protocol, record_path=plan.paths).run()
         rows.add(i, seed, result)
         if pschema:
+            _opening_row(pcols, layout, i, chunk.point, result.opening)
             for rec in result.path:
                 pcols["run"].append(i)
                 pcols["point"].append(chunk.point)
@@ -311,6 +313,21 @@ def run_chunk(plan: Plan, chunk: Chunk) -> tuple[Chunk, dict[str, bytes]]:
     if pschema:
         parts[chunk.parts[0]] = arrow_bytes(pcols, pschema)
     return chunk, parts
+
+
+def _opening_row(cols: dict[str, list], layout: Layout, run: int, point: int,
+                 opening: dict[str, str]) -> None:  # fmt: skip
+    """Round 0 of a run's path: the opening draft, before any negotiation (no chance of
+    adoption or intentions were computed for it; nothing was demanded, nothing changed)."""
+    cols["run"].append(run)
+    cols["point"].append(point)
+    cols["round"].append(0)
+    for c in layout.clauses:
+        cols[f"text.{c}"].append(opening[c])
+    for k in ("p_adopt", "intend_yes", "intend_abstain", "intend_no"):
+        cols[k].append(None)
+    cols["demands"].append(0)
+    cols["changed"].append(False)
 
 
 # --- finishing ----------------------------------------------------------------------------------------

@@ -24,9 +24,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
 
-from sim.analysis.folders import ClauseLabels, SweepFolder
+from sim.analysis.folders import ClauseLabels, Labels, SweepFolder
+from sim.analysis.naming import parameter_words, value_words
 from sim.errors import writing
 from sim.model.result import OUTCOMES
 from sim.reporting import style
@@ -39,20 +39,30 @@ SweepResults = SweepFolder
 # --- the frame: subtitle and source line ------------------------------------------------------
 
 
-def grid_label(grid: dict[str, float]) -> str:
-    """A grid point as ``path = value, path = value``."""
-    return ", ".join(f"{k} = {style.value(v)}" for k, v in grid.items())
+def grid_value(path: str, v: float | str, labels: Labels | None = None) -> str:
+    """A grid value as a reader sees it: a number to 3 significant figures, an option by its
+    label."""
+    return value_words(path, v, labels) if isinstance(v, str) else style.value(v)
+
+
+def grid_label(grid: dict[str, float | str], labels: Labels | None = None) -> str:
+    """A grid point in words: ``France's salience on force leadership = 0.2, ...``."""
+    return ", ".join(f"{parameter_words(k, labels)} = {grid_value(k, v, labels)}"
+                     for k, v in grid.items())  # fmt: skip
 
 
 def subtitle(res: SweepResults, point: int | None = 0) -> str:
-    """What was run: scenario, runs, seed, protocol, fixed settings and the grid point."""
+    """What was run: scenario, runs, seed, protocol, fixed settings and the grid point (each
+    parameter in words)."""
     s = res.summary
     runs = f"{s['runs_per_point']:,} run" + ("s" if s["runs_per_point"] != 1 else "")
     parts = [res.title, runs, f"seed {s['seed']}", f"protocol {s['protocol']}"]
     if s.get("set"):
-        parts.append("set " + ", ".join(f"{k} = {v}" for k, v in s["set"].items()))
+        parts.append("with " + ", ".join(f"{parameter_words(k, res.labels)} = "
+                                         f"{value_words(k, v, res.labels)}"
+                                         for k, v in s["set"].items()))  # fmt: skip
     if point is not None and res.point(point)["grid"]:
-        parts.append("at " + grid_label(res.point(point)["grid"]))
+        parts.append("at " + grid_label(res.point(point)["grid"], res.labels))
     elif point is None and s.get("grid_axes"):
         parts[1] = f"{s['runs_per_point']:,} runs at each of {len(s['points'])} grid points"
     return " · ".join(parts)
@@ -82,9 +92,14 @@ def _frame(res: SweepResults, title: str, point: int | None, what: str, note: st
     return Frame(title, subtitle(res, point), source(res, what), note)
 
 
+EMPTY = "nothing-to-show"
+
+
 def _empty(frame: Frame, message: str, size: Sequence[float]) -> Figure:
-    """A chart that states in words why there is nothing to plot."""
+    """A chart that states in words why there is nothing to plot (its gid says so, so the pack
+    can be checked never to print one)."""
     fig = style.figure(frame, size)
+    fig.set_gid(EMPTY)
     with style.apply_rc():
         ax = fig.add_subplot()
     ax.set_axis_off()
@@ -166,6 +181,7 @@ def outcomes(res: SweepResults, point: int = 0, size: Sequence[float] = style.SL
 # --- 2. the surviving texts -------------------------------------------------------------------
 
 TOP_TEXTS = 5
+LABEL_WRAP = 34  # characters per line of a clause label on an axis
 
 
 def texts_title(pt: dict[str, Any]) -> str:
@@ -218,7 +234,8 @@ def texts(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLIDE
                     tab.add_patch(_cell(x, y, "#FEE391"))
                 tab.text(x, y, textwrap.fill(cl.option(o), width), ha="center", va="center",
                          fontsize=8.5, fontweight="bold" if differs else "normal")  # fmt: skip
-        tab.set_yticks(range(len(clauses)), [c.label for c in clauses][::-1])
+        tab.set_yticks(range(len(clauses)), [textwrap.fill(c.label, LABEL_WRAP)
+                                             for c in clauses][::-1])  # fmt: skip
         tab.set_xticks(xs, [f"text #{t['rank']}" for t in top])
         tab.xaxis.tick_top()
         tab.tick_params(length=0)
@@ -319,7 +336,7 @@ def clauses(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLI
         longest = max((len(t) for _, t in notes), default=0)
         extra = longest * 0.068 / (0.75 * w_in) * 100
         _percent_axis(ax, limit=100 + (extra + 3 if notes else 1))
-        ax.set_yticks(ys, [c.label for c in res.clauses], fontsize=10)
+        ax.set_yticks(ys, [textwrap.fill(c.label, LABEL_WRAP) for c in res.clauses], fontsize=10)
         ax.tick_params(axis="y", length=0)
         ax.set_xlabel("share of adopted texts")
         for sp in ("left",):
@@ -351,6 +368,10 @@ def votes(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLIDE
     """Each Council member's share of yes / abstain / no over the runs with a vote; permanent
     members first, in bold, under their own heading."""
     pt = res.point(point)
+    if not has_data(res, "votes", point):
+        return _empty(_frame(res, votes_title(pt), point, "", note), "No draft was put to the "
+                      "vote in any run (every run was withdrawn or ended without agreement), so "
+                      "there are no votes to show.", size)  # fmt: skip
     frame = _frame(
         res, votes_title(pt), point, "shares of the runs in which a draft was put to the vote", note
     )
@@ -497,34 +518,60 @@ def coalition(res: SweepResults, point: int = 0, size: Sequence[float] = style.S
     return fig
 
 
-def _total_panel(ax: Any, runs: pa.Table, pt: dict[str, Any]) -> None:
-    """Histogram of total delivered troops over all runs, the requirement, and P(viable)."""
+RATIO_TOP = 2.0  # the last bar holds every run that delivers twice its requirement or more
+
+
+def delivered_share(runs: pa.Table) -> np.ndarray:
+    """Each run's delivered troops divided by that run's own requirement (inf where the run
+    requires none)."""
     delivered = _column(runs, "delivered_troops").astype(float)
     required = _column(runs, "troops_required").astype(float)
-    top = max(float(delivered.max(initial=0)), float(required.max(initial=0)), 1.0)
-    bins = np.linspace(0, top * 1.04, 31)
-    counts, _, _ = ax.hist(delivered, bins=bins, color=style.BLUE, edgecolor="white", lw=0.5)
-    r5, r50, r95 = np.percentile(required, [5, 50, 95]) if len(required) else (0, 0, 0)
-    if r95 > r5:
-        ax.axvspan(r5, r95, facecolor="#FBE3C4", lw=0, zorder=0)
-        req = f"required (dashed): median {num(r50)};\n90% of runs {num(r5)}–{num(r95)} (shaded)"
-    else:
-        req = f"required (dashed): {num(r50)}"
-    ax.axvline(r50, color=style.VERMILLION, lw=2, ls="--")
-    ax.set_ylim(0, max(float(counts.max(initial=0)), 1.0) * 1.75)
-    ax.text(0.02, 0.84, req, transform=ax.transAxes, va="top", ha="left", fontsize=8.5,
-            color=style.VERMILLION, zorder=6,
-            bbox={"boxstyle": "square,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.9})  # fmt: skip
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(required > 0, delivered / np.where(required > 0, required, 1), np.inf)
+
+
+def _total_panel(ax: Any, runs: pa.Table, pt: dict[str, Any]) -> None:
+    """Each run's delivered troops as a share of its own requirement, stacked by whether the
+    run's force is viable (a line at 1: the requirement met), so the viable share is the blue
+    bars' share of all runs, all right of the line."""
+    share = delivered_share(runs)
+    viable = _column(runs, "viable").astype(bool)
+    required = _column(runs, "troops_required").astype(float)
+    step = RATIO_TOP / 20
+    bins = np.append(np.arange(0, RATIO_TOP + step / 2, step), RATIO_TOP + step)
+    clipped = np.minimum(share, RATIO_TOP + step / 2)
+    n = max(len(share), 1)
+    _, _, bars = ax.hist([clipped[viable], clipped[~viable]], bins=bins, stacked=True,
+                         weights=[np.full(viable.sum(), 100 / n), np.full((~viable).sum(), 100 / n)],
+                         color=[style.BLUE, style.LIGHT], edgecolor="white", lw=0.5,
+                         label=["viable", "not viable"])  # fmt: skip
+    for patch in bars[1]:
+        patch.set(hatch="//", edgecolor=style.GREY)
+    ax.axvline(1.0, color=style.VERMILLION, lw=2, ls="--", zorder=5)
+    top = max((p.get_y() + p.get_height() for group in bars for p in group), default=0.0)
+    ax.set_ylim(0, max(top, 1.0) * 2.1)  # room above the bars for the two notes
+    enough = float(np.mean(share >= 1)) if len(share) else 0.0
     v = pt["viable"]
-    ax.text(0.02, 0.98, f"viable in {pct(v['p'])} (95% CI {ci(v)})", transform=ax.transAxes,
-            ha="left", va="top", fontsize=10, fontweight="bold",
+    ax.text(0.02, 0.98, f"viable in {pct(v['p'])} of runs\n(95% CI {ci(v)})", transform=ax.transAxes,
+            ha="left", va="top", fontsize=10, fontweight="bold", zorder=7,
             bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": style.MUTED})  # fmt: skip
-    ax.set_xlim(0, top * 1.06)
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.xaxis.set_major_formatter(lambda x, _: f"{x:,.0f}")
-    ax.set_xlabel("total delivered troops")
-    ax.set_ylabel("runs")
-    ax.set_title("Total delivered troops (bars) vs required", loc="left", fontsize=10)
+    r5, r50, r95 = np.percentile(required, [5, 50, 95]) if len(required) else (0, 0, 0)
+    req = (f"required: median {num(r50)} (90%: {num(r5)}–{num(r95)})" if r95 > r5
+           else f"required: {num(r50)} troops")  # fmt: skip
+    ax.text(0.02, 0.80, f"right of the line: enough troops ({pct(enough)} of runs)\n"
+            f"blue: and a lead nation = viable\n{req}", transform=ax.transAxes,
+            va="top", ha="left", fontsize=8.5, color=style.INK, linespacing=1.3, zorder=6,
+            bbox={"boxstyle": "square,pad=0.2", "fc": "white", "ec": "none"})  # fmt: skip
+    ticks = np.arange(0, RATIO_TOP + 0.01, 0.5)
+    ax.set_xticks([*ticks, RATIO_TOP + step / 2],
+                  [f"{t:g}" for t in ticks] + [f"≥{RATIO_TOP:g}"])  # fmt: skip
+    ax.get_xticklabels()[-2].set_visible(False)  # the overflow bar's label stands for it
+    ax.set_xlim(0, RATIO_TOP + step * 1.2)
+    ax.yaxis.set_major_formatter(lambda x, _: f"{x:.0f}%")
+    ax.set_xlabel("delivered ÷ required troops, per run")
+    ax.set_ylabel("share of runs")
+    ax.set_gid("delivered-share")
+    ax.set_title("Each run: delivered ÷ required troops", loc="left", fontsize=10)
 
 
 # --- 6. the negotiation path -------------------------------------------------------------------
@@ -535,9 +582,17 @@ def path_clauses(res: SweepResults) -> list[ClauseLabels]:
     return [c for c in res.clauses if c.kind in ("ordered", "scale") and len(c.options) > 1]
 
 
+def first_round(res: SweepResults, point: int = 0) -> int:
+    """The first round the paths hold: 0, the opening draft (sweeps write it), or 1 in folders
+    written before they did."""
+    assert res.paths is not None
+    rnd = _column(res.paths.filter(pc.equal(res.paths["point"], point)), "round")
+    return int(rnd.min()) if len(rnd) else 0
+
+
 def path_matrix(res: SweepResults, cl: ClauseLabels, point: int = 0) -> np.ndarray:
-    """Option index of the draft per run (rows) and round (columns); a run that ended keeps
-    its final draft in the later rounds."""
+    """Option index of the draft per run (rows) and round (columns, from :func:`first_round`:
+    column 0 is the opening draft); a run that ended keeps its final draft in later rounds."""
     assert res.paths is not None
     t = res.paths.filter(pc.equal(res.paths["point"], point))
     run = _column(t, "run")
@@ -547,20 +602,39 @@ def path_matrix(res: SweepResults, cl: ClauseLabels, point: int = 0) -> np.ndarr
     index = {o: i for i, o in enumerate(cl.options)}
     opt = np.array([index.get(o, -1) for o in t[f"text.{cl.id}"].to_pylist()], dtype=float)
     runs_u, row = np.unique(run, return_inverse=True)
-    r_max = int(rnd.max())
-    m = np.full((len(runs_u), r_max), np.nan)
-    m[row, rnd - 1] = opt
-    for j in range(1, r_max):  # carry the last draft forward
+    r0, width = int(rnd.min()), int(rnd.max() - rnd.min()) + 1
+    m = np.full((len(runs_u), width), np.nan)
+    m[row, rnd - r0] = opt
+    for j in range(1, width):  # carry the last draft forward
         gap = np.isnan(m[:, j])
         m[gap, j] = m[gap, j - 1]
     return m
 
 
 def path_active(res: SweepResults, point: int = 0) -> np.ndarray:
-    """Runs still negotiating in each round (index 0 = round 1)."""
+    """Runs still negotiating in each round (index 0 = :func:`first_round`; at the opening
+    draft, every run)."""
     assert res.paths is not None
     rnd = _column(res.paths.filter(pc.equal(res.paths["point"], point)), "round")
-    return np.bincount(rnd, minlength=2)[1:] if len(rnd) else np.zeros(1, dtype=int)
+    return np.bincount(rnd - rnd.min()) if len(rnd) else np.zeros(1, dtype=int)
+
+
+def _label_every(names: Sequence[str], spacing: float, size: float = 8.0) -> int:
+    """Label every k-th of ticks ``spacing`` inches apart so that labels of ``names`` (lines
+    of ``size`` points) do not run into each other: a long scale shows every few steps."""
+    lines = max((n.count("\n") + 1 for n in names), default=1)
+    tall = lines * size * 1.25 / 72 + 0.03
+    return max(1, int(np.ceil(tall / max(spacing, 1e-6))))
+
+
+def _two_lines(text: str, widths: Sequence[int] = (13, 16, 20, 24)) -> str:
+    """An option's name on at most two short lines where it can be (a three-line label runs
+    into its neighbour on a small panel): wrapped at the narrowest width that does."""
+    for width in widths:
+        lines = textwrap.wrap(text, width)
+        if len(lines) <= 2:
+            break
+    return "\n".join(lines)
 
 
 def path(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLIDE,
@@ -574,6 +648,8 @@ def path(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLIDE,
         return _empty(_frame(res, "Negotiation path not available", point, "", note), why, size)
     mats = {c.id: path_matrix(res, c, point) for c in cls}
     active = path_active(res, point)
+    r0 = first_round(res, point)
+    start = "the opening draft" if r0 == 0 else "the first round"
     shown = max(1, int(np.flatnonzero(active >= 0.01 * active[0]).max(initial=0)) + 1)
     mats = {k: m[:, :shown] for k, m in mats.items()}
     moved = [
@@ -582,19 +658,24 @@ def path(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLIDE,
         if mats[c.id].size and np.median(mats[c.id][:, 0]) != np.median(mats[c.id][:, -1])
     ]
     if moved:
-        title = "The draft moves on " + ", ".join(c.label for c in moved[:3]) + " during the talks"
+        named = [c.label for c in moved[:3]]
+        said = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+        title = f"The talks move the draft away from {start} on {said}"
     else:
-        title = "The median draft holds its position from the first round to the vote"
+        title = f"The median draft holds its position from {start} to the vote"
     frame = _frame(
         res,
         title,
         point,
-        "bands: middle 50% and 90% of runs; a run that ended keeps its final draft; rounds reached by under 1% of runs not shown",
+        "open: the opening draft, before any round; bands: middle 50% and 90% of runs; a run that "
+        "ended keeps its final draft; rounds reached by under 1% of runs not shown",
         note,
     )
     fig = style.figure(frame, size)
     ncols = min(3, len(cls))
     nrows = -(-len(cls) // ncols)
+    # inches of one panel's y axis: its row less the panel title, round labels and axis label
+    row_in = (style.plot_height(fig) - 0.35) / (nrows + 0.08) - 0.75
     with style.apply_rc():
         gs = fig.add_gridspec(nrows + 1, ncols, height_ratios=[0.08] + [1.0] * nrows)
         key = fig.add_subplot(gs[0, :])
@@ -604,7 +685,7 @@ def path(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLIDE,
         )
         for ax, cl in zip(axes.flat, cls, strict=False):
             m = mats[cl.id]
-            rounds = np.arange(1, m.shape[1] + 1)
+            rounds = np.arange(r0, r0 + m.shape[1])
             edges = np.append(rounds - 0.5, rounds[-1] + 0.5)
             q = np.nanpercentile(m, [5, 25, 50, 75, 95], axis=0, method="nearest")
 
@@ -616,15 +697,14 @@ def path(res: SweepResults, point: int = 0, size: Sequence[float] = style.SLIDE,
             ax.fill_between(edges, stepped(q[1]), stepped(q[3]), step="post", color=style.BLUE,
                             alpha=0.45, lw=0, label="50% of runs")  # fmt: skip
             ax.step(edges, stepped(q[2]), where="post", color=style.INK, lw=2.2, label="median")
-            ax.set_yticks(
-                range(len(cl.options)),
-                [textwrap.fill(cl.option(o), 13) for o in cl.options],
-                fontsize=8,
-            )
+            names = [_two_lines(cl.option(o)) for o in cl.options]
+            k = _label_every(names, row_in / (len(cl.options) - 0.2))
+            ax.set_yticks(range(len(cl.options)),
+                          [t if i % k == 0 else "" for i, t in enumerate(names)], fontsize=8)  # fmt: skip
             ax.set_ylim(-0.4, len(cl.options) - 0.6)
             ax.set_xlim(edges[0], edges[-1])
-            ax.set_xticks(rounds, [f"{r}\n{n:,}" for r, n in zip(rounds, active, strict=False)],
-                          fontsize=8)  # fmt: skip
+            ax.set_xticks(rounds, [f"{'open' if r == 0 else r}\n{n:,}"
+                                   for r, n in zip(rounds, active, strict=False)], fontsize=8)  # fmt: skip
             ax.set_title(cl.label, loc="left", fontsize=10)
             ax.grid(axis="y", color="#EEEEEE", lw=0.8)
             ax.set_axisbelow(True)
@@ -655,6 +735,24 @@ def grid_title(res: SweepResults) -> str:
     return f"Adoption {move(a0, a1)}, viable force {move(v0, v1)}, first to last grid point"
 
 
+def every(labels: Sequence[str], room: float, size: float = 10.0, gap: float = 0.15) -> int:
+    """Label every k-th of evenly spaced ticks so that none collides: ``room`` inches hold the
+    ticks, each label as wide as the widest at ``size`` points plus ``gap`` inches."""
+    if len(labels) < 2:
+        return 1
+    widest = max(style.text_width(t, size) for t in labels) + gap
+    return max(1, int(np.ceil(widest / (room / (len(labels) - 1)))))
+
+
+def _ticks(ax: Any, axis: str, text: Sequence[str], room: float, at: Any) -> None:
+    """Ticks at every place ``at``, labelled ``text`` at every k-th (:func:`every`; the first
+    always), so that labels ``room`` inches apart in all do not collide."""
+    k = every(text, room) if axis == "x" else max(1, int(np.ceil(0.22 / (room / len(text)))))
+    shown = [t if i % k == 0 else "" for i, t in enumerate(text)]
+    setter = ax.set_xticks if axis == "x" else ax.set_yticks
+    setter(list(at), shown)
+
+
 def grid(res: SweepResults, point: int | None = None, size: Sequence[float] = style.SLIDE,
          note: str | None = None) -> Figure:  # fmt: skip
     """Adoption and a viable force against the varied parameter, with 95% bands (one axis), or
@@ -665,7 +763,7 @@ def grid(res: SweepResults, point: int | None = None, size: Sequence[float] = st
         return _empty(frame, "This sweep ran one point. Add --vary PATH=START:STOP:STEPS to see "
                              "how adoption and the force move with a parameter.", size)  # fmt: skip
     what = ("bands and whiskers: 95% Wilson intervals" if len(axes_) == 1
-            else "cells: probability (95% Wilson interval, in %)")  # fmt: skip
+            else "cells: probability (95% Wilson interval, in %, where the cells have room)")  # fmt: skip
     frame = _frame(res, grid_title(res), None, what, note)
     fig = style.figure(frame, size)
     pts = res.summary["points"]
@@ -680,7 +778,7 @@ def grid(res: SweepResults, point: int | None = None, size: Sequence[float] = st
             style.style_axes(ax)
             ax.grid(axis="y", color="#E6E6E6", lw=0.8)
             vals = [p["grid"][axes_[0]["path"]] for p in pts]
-            labels = [style.value(v) for v in vals]
+            labels = [grid_value(axes_[0]["path"], v, res.labels) for v in vals]
             categorical = any(isinstance(v, str) for v in vals)  # options: evenly spaced
             x = np.arange(len(vals), dtype=float) if categorical else np.array(vals, dtype=float)
             for key, ss in series.items():
@@ -700,28 +798,35 @@ def grid(res: SweepResults, point: int | None = None, size: Sequence[float] = st
             _percent_axis(ax, "y", limit=104)
             span = x.max() - x.min() or 1.0
             ax.set_xlim(x.min() - 0.04 * span, x.max() + 0.3 * span)
-            ax.set_xticks(x, labels)
+            w_in = fig.get_size_inches()[0]
+            _ticks(ax, "x", labels, room=(w_in - 1.6) / 1.34, at=x)  # values: 1/1.34 of the axis
             ax.spines["bottom"].set_bounds(x.min(), x.max())
-            ax.set_xlabel(axes_[0]["path"])
+            ax.set_xlabel(parameter_words(axes_[0]["path"], res.labels))
             ax.set_ylabel("share of runs")
         elif len(axes_) > 2:
             _ranked_points(fig, res, axes_, series, names)
         else:
             xs, ys = axes_[0]["values"], axes_[1]["values"]
             panels = fig.subplots(1, 2)
+            w_in, h_in = fig.get_size_inches()
+            cell_w = (w_in - 2.8) / 2 / len(xs)  # inches per cell, about
+            cell_h = (h_in - 2.4) / len(ys)
+            spell = cell_w >= 0.5 and cell_h >= 0.3  # room to write each cell's numbers
             for ax, (key, ss) in zip(panels, series.items(), strict=True):
                 z = np.array([100 * (s["p"] or 0) for s in ss]).reshape(len(xs), len(ys)).T
                 im = ax.imshow(z, origin="lower", cmap="cividis", vmin=0, vmax=100, aspect="auto")
-                for i in range(len(ys)):
+                for i in range(len(ys) if spell else 0):
                     for j in range(len(xs)):
                         s = ss[j * len(ys) + i]
                         ax.text(j, i, f"{pct(s['p'])}\n({100 * s['low']:.0f}–{100 * s['high']:.0f})",
                                 ha="center", va="center", fontsize=7.5,
                                 color="white" if z[i, j] < 55 else style.INK)  # fmt: skip
-                ax.set_xticks(range(len(xs)), [style.value(v) for v in xs])
-                ax.set_yticks(range(len(ys)), [style.value(v) for v in ys])
-                ax.set_xlabel(axes_[0]["path"])
-                ax.set_ylabel(axes_[1]["path"])
+                _ticks(ax, "x", [grid_value(axes_[0]["path"], v, res.labels) for v in xs],
+                       cell_w * (len(xs) - 1), at=range(len(xs)))  # fmt: skip
+                _ticks(ax, "y", [grid_value(axes_[1]["path"], v, res.labels) for v in ys],
+                       cell_h * len(ys), at=range(len(ys)))  # fmt: skip
+                ax.set_xlabel(textwrap.fill(parameter_words(axes_[0]["path"], res.labels), 45))
+                ax.set_ylabel(textwrap.fill(parameter_words(axes_[1]["path"], res.labels), 35))
                 ax.set_title(f"P({names[key].lower()})", loc="left", fontsize=10)
                 for sp in ax.spines.values():
                     sp.set_visible(False)
@@ -754,12 +859,14 @@ def _ranked_points(fig: Figure, res: SweepResults, axes_: list[dict], series: di
         ax.errorbar(p, y + (0.15 - 0.3 * k), xerr=[p - lo, hi - p], ls="none", color=c,
                     marker=style.SERIES_MARKERS[key], ms=5, capsize=2,
                     mfc="white" if key == "viable" else c, label=names[key])  # fmt: skip
-    labels = [", ".join(style.value(pts[i]["grid"][a["path"]]) for a in axes_) for i in order]
+    labels = [", ".join(grid_value(a["path"], pts[i]["grid"][a["path"]], res.labels)
+                        for a in axes_) for i in order]  # fmt: skip
     ax.set_yticks(y, labels, fontsize=7)
     _percent_axis(ax, "x", limit=104)
     shown = f" (the {GRID_SHOWN // 2} highest and lowest of {n})" if n > GRID_SHOWN else ""
     ax.set_xlabel("share of runs")
-    ax.set_ylabel("grid point: " + ", ".join(a["path"] for a in axes_) + shown, fontsize=8)
+    said = ", ".join(parameter_words(a["path"], res.labels) for a in axes_)
+    ax.set_ylabel(textwrap.fill("grid point: " + said + shown, 60), fontsize=8)
     ax.legend(loc="lower right", frameon=False, fontsize=9)
 
 
@@ -784,7 +891,7 @@ def has_data(res: SweepResults, name: str, point: int = 0) -> bool:
         "outcomes": True,
         "texts": bool(pt["texts"]),
         "clauses": bool(pt["outcomes"]["adopted"]["count"]),
-        "votes": True,
+        "votes": any(v["voted"] for v in pt["votes"].values()),
         "coalition": bool(pt["contributors"]),
         "path": res.paths is not None and bool(path_clauses(res)),
         "grid": bool(res.summary.get("grid_axes")),

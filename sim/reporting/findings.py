@@ -20,14 +20,18 @@ Rules:
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from sim.analysis.discover import describe_target
-from sim.analysis.folders import SweepFolder
+from sim.analysis.folders import Labels, SweepFolder
+from sim.analysis.naming import parameter_words, possessive, setting_words, value_words
 from sim.model.result import OUTCOMES
 from sim.reporting import charts, style
-from sim.reporting.tables import reason_phrase
+from sim.reporting.tables import reason_phrase, reason_words
+from sim.scenario.provenance import of_manifest
 
 OUTPUTS = {"adopted": "adoption", "viable": "a viable force"}
 WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
@@ -119,10 +123,12 @@ def sweep_findings(res: SweepFolder, point: int = 0) -> list[Finding]:
     pt = s["points"][point]
     at = f"points/{point}"
     out: list[Finding] = []
+    labels = res.labels
     if pt["grid"]:
-        f = Writer(s).w("At the grid point ")
+        f = Writer(s).w("At the grid point where ")
         for j, path in enumerate(pt["grid"]):
-            f.w(", " if j else "").w(f"{path} = ").v(f"{at}/grid/{path}", "grid")
+            f.w(" and " if j else "").w(f"{parameter_words(path, labels)} is ")
+            f.v(f"{at}/grid/{path}", "grid")
         out.append(f.w(" (the charts of one point show it too):").done())
 
     # the outcome
@@ -142,20 +148,7 @@ def sweep_findings(res: SweepFolder, point: int = 0) -> list[Finding]:
                 f.w(")")
     out.append(f.w(".").done())
 
-    # why it is not adopted, outcome by outcome
-    cl = {c.id: c for c in res.clauses}
-
-    def words(cid: str, option: str) -> str:
-        return cl[cid].option(option) if cid in cl else option
-
-    for o in OUTCOMES[1:]:
-        top = (pt.get("why") or {}).get(o) or []
-        if not pt["outcomes"][o]["count"] or not top:
-            continue
-        phrase = reason_phrase(top[0], res.names, words)
-        f = Writer(s).w(f"{style.OUTCOME_LABELS[o]} runs ({o}: ").v(f"{at}/outcomes/{o}/p", "pct")
-        f.w(f"): most often {phrase}, in ").v(f"{at}/why/{o}/0/p", "pct").w(" of them.")
-        out.append(f.done())
+    out += reason_findings(res, point)
 
     # the text
     if pt["texts"]:
@@ -245,29 +238,187 @@ def sweep_findings(res: SweepFolder, point: int = 0) -> list[Finding]:
                 continue
             f = Writer(s).w(f"Across the grid, {label} ranges from ")
             for i, word in ((lo, " to "), (hi, ".")):
-                f.v(f"points/{i}/{key}/p", "pct").w(" (at ")
+                f.v(f"points/{i}/{key}/p", "pct").w(" (with ")
                 for j, path in enumerate(pts[i]["grid"]):
-                    f.w(", " if j else "").w(f"{path} = ").v(f"points/{i}/grid/{path}", "grid")
+                    f.w(" and " if j else "").w(f"{parameter_words(path, labels)} at ")
+                    f.v(f"points/{i}/grid/{path}", "grid")
                 f.w(")" + word)
             out.append(f.done())
     return out
 
 
+REASONS_SHOWN = 2  # reasons named per outcome
+
+
+def reason_findings(res: SweepFolder, point: int = 0) -> list[Finding]:
+    """Why runs did not end in adoption: for every other outcome that happened, its most
+    frequent reasons from the run records (at most two, each a share of that outcome's
+    runs), or a sentence that the runs recorded none."""
+    s = res.summary
+    pt = s["points"][point]
+    at = f"points/{point}"
+    named = reason_words(res.labels)
+    out = []
+    for o in OUTCOMES[1:]:
+        if not pt["outcomes"][o]["count"]:
+            continue
+        top = ((pt.get("why") or {}).get(o) or [])[:REASONS_SHOWN]
+        f = Writer(s).w(f"{style.OUTCOME_LABELS[o]} runs ({o}: ").v(f"{at}/outcomes/{o}/p", "pct")
+        if not top:
+            out.append(f.w("): their run records give no reason.").done())
+            continue
+        f.w("): most often ")
+        for i, r in enumerate(top):
+            f.w("; then " if i else "").w(f"{reason_phrase(r, **named)}, in ")
+            f.v(f"{at}/why/{o}/{i}/p", "pct").w("" if i else " of them")
+        out.append(f.w(".").done())
+    return out
+
+
+# --- what the numbers cover, and the pack's title -------------------------------------------------
+
+
+def caveat_findings(res: SweepFolder, sensitivity: dict[str, Any] | None = None,
+                    labels: Labels | None = None) -> list[Finding]:  # fmt: skip
+    """What the intervals cover and what they do not: the sampling error of these runs only, not
+    the inputs or the model; how many of the scenario's numbers are sourced, conventions,
+    assumptions or unlabelled (counted from the scenario text the manifest keeps, and the
+    files it extends); and, given a sensitivity result, the lowest and highest chance of
+    adoption any one input gives at either end of its range (``labels`` name the inputs)."""
+    s = res.summary
+    runs = "runs" if not s.get("grid_axes") else "runs at each grid point"
+    f = Writer(s).w("The ").v("confidence", "level").w(" intervals are Wilson intervals for the ")
+    f.w("Monte Carlo sampling error of these ").v("runs_per_point", "num")
+    f.w(f" {runs} only: how far each share may lie from its value in endlessly many runs of the ")
+    f.w("same scenario. They do not cover the uncertainty of the inputs (the scenario's numbers ")
+    f.w("and ranges are taken as given) or the model's own error.")
+    out = [f.done()]
+    counted = of_manifest(res.manifest.get("scenario"))
+    if counted is None or not counted.total:
+        out.append(Finding("The sweep's manifest keeps no copy of the scenario file, so where its "
+                           "numbers come from cannot be counted."))  # fmt: skip
+    else:
+        doc = counted.counts()
+        f = Writer(doc, "manifest.json").w("Of the scenario's ").v("total", "num")
+        f.w(" numbers, ").v("sourced", "num").w(" are sourced (article or public record), ")
+        f.v("convention", "num").w(" conventions, ").v("assumption", "num").w(" assumptions (")
+        f.v("unlabelled", "num").w(" unlabelled), as the comments in its file mark them.")
+        out.append(f.done())
+    if sensitivity is not None:
+        out.append(_headline_range(sensitivity, s["scenario"], labels))
+    return out
+
+
+def _headline_range(result: dict[str, Any], scenario: str, labels: Labels | None) -> Finding:
+    """How far the chance of adoption moves when one input at a time sits at either end of
+    its range (the sensitivity result's swings)."""
+    src = "sensitivity.json"
+    sw = (result.get("swings") or {}).get("adopted")
+    of = "" if result.get("scenario") == scenario else f" of {result.get('scenario')}"
+    if not sw or not sw["params"]:
+        return Finding(f"The sensitivity analysis{of} ran without one-at-a-time swings, so how far "
+                       "the chance of adoption moves across the inputs' ranges is not shown.",
+                       source=src)  # fmt: skip
+    ends = [(r[f"at_{end}"], i, end) for i, r in enumerate(sw["params"]) for end in ("low", "high")]
+    lo, hi = min(ends), max(ends)
+    at = "swings/adopted"
+    if lo[0] == hi[0]:
+        f = Writer(result, src).w(f"In the sensitivity analysis{of}, no input set alone to either ")
+        f.w("end of its range moves the chance of adoption from ").v(f"{at}/baseline", "pct")
+        return f.w(".").done()
+    f = Writer(result, src).w(f"In the sensitivity analysis{of}, one input at a time at either ")
+    f.w("end of its plausible range (a distribution's support, half a fixed value either side, ")
+    f.w("or the range the analysis was given) ")
+    f.w("moves the chance of adoption between ")
+    for k, (_, i, end) in enumerate((lo, hi)):
+        path = sw["params"][i]["path"]
+        f.w(" and " if k else "").v(f"{at}/params/{i}/at_{end}", "pct")
+        f.w(f" ({parameter_words(path, labels)} at ").v(f"{at}/params/{i}/{end}", "val").w(")")
+    f.w("; it is ").v(f"{at}/baseline", "pct").w(" with every input as in the file (")
+    f.v("swing_runs", "num").w(" runs each).")
+    return f.done()
+
+
+def own_changes(res: SweepFolder) -> tuple[list[str], list[str]]:
+    """What a sweep changed against its scenario file, in words: the settings (an overlay's
+    differences, ``manifest.scenario.changes``, and ``--set`` values: "France's salience on
+    force leadership is 0.2") and the ``--vary`` axes ("... goes from 0.2 to 0.8")."""
+    labels = res.labels
+    scen = res.manifest.get("scenario") or {}
+    settings = {k: v for k, v in (scen.get("changes") or {}).items()
+                if re.split(r"[.\[]", k)[0] not in NOT_INPUTS}  # fmt: skip
+    settings.update(res.summary.get("set") or {})  # --set wins over the file, as in the runs
+    fixed = [setting_words(k, v, labels) for k, v in settings.items()]
+    varied = []
+    for axis in res.summary.get("grid_axes") or []:
+        values = axis["values"]
+        if len(values) > 1:
+            varied.append(f"{parameter_words(axis['path'], labels)} goes from "
+                          f"{value_words(axis['path'], values[0], labels)} to "
+                          f"{value_words(axis['path'], values[-1], labels)}")  # fmt: skip
+        elif values:
+            fixed.append(setting_words(axis["path"], values[0], labels))
+    return fixed, varied
+
+
+NOT_INPUTS = ("name", "description", "sources", "preamble", "observed")  # words, not numbers
+TITLE_CHANGES = 3  # changes named in a title; more are counted
+
+
+def _and(items: list[str]) -> str:
+    """``a and b and c``, or the first :data:`TITLE_CHANGES` and how many more."""
+    if len(items) > TITLE_CHANGES:
+        more = len(items) - TITLE_CHANGES
+        items = [*items[:TITLE_CHANGES], f"{more} other change{'s' if more > 1 else ''}"]
+    return " and ".join(items)
+
+
+def pack_title(res: SweepFolder, compare: dict[str, Any] | None = None) -> str:
+    """The pack's title: the scenario's, then what the sweep changed against its file and what
+    a comparison changes, in words ("Gaza ... — if France's salience on force leadership is
+    0.2", "... — as ... goes from 0.2 to 0.8"); past three changes, the rest are counted."""
+    fixed, varied = own_changes(res)
+    own = fixed + varied
+    parts = [f"if {_and(fixed)}"] if fixed else []
+    parts += [f"as {_and(varied)}"] if varied else []
+    title = res.title + (" — " + ", ".join(parts) if parts else "")
+    if compare is not None:
+        a, b = compare["a"], compare["b"]
+        labels = labels_in(compare) or res.labels
+        sa, sb = {**a["set"], **a["grid"]}, {**b["set"], **b["grid"]}
+        diff = [setting_words(k, v, labels) for k, v in sb.items() if sa.get(k) != v]
+        diff += [f"{parameter_words(k, labels)} is as in the scenario" for k in sa if k not in sb]
+        if a["scenario"] != b["scenario"]:
+            diff.insert(0, f"the scenario is {b['scenario']} instead of {a['scenario']}")
+        fresh = [d for d in diff if d not in own]
+        if fresh:
+            title += ("; " if own else " — ") + "what changes if " + _and(fresh)
+    return title
+
+
 # --- comparisons ---------------------------------------------------------------------------------
 
 
-def what_changed(a: dict[str, Any], b: dict[str, Any]) -> str:
-    """The settings B has and A lacks, as a phrase ("With actors.ARE.troops.max=2000")."""
+def labels_in(result: dict[str, Any]) -> Labels | None:
+    """The names a result file carries (``labels``), if it carries them."""
+    return Labels.from_json(result["labels"]) if result.get("labels") else None
+
+
+def what_changed(a: dict[str, Any], b: dict[str, Any], labels: Labels | None = None) -> str:
+    """The settings B has and A lacks, as a phrase in words ("With United Arab Emirates' troop
+    pledge at 2,000")."""
     sa = {**a["set"], **a["grid"]}
     sb = {**b["set"], **b["grid"]}
-    diff = [f"{k}={v}" for k, v in sb.items() if sa.get(k) != v]
-    diff += [f"{k} as in the scenario" for k in sa if k not in sb]
+    diff = [f"{parameter_words(k, labels)} at {value_words(k, v, labels)}"
+            for k, v in sb.items() if sa.get(k) != v]  # fmt: skip
+    diff += [f"{parameter_words(k, labels)} as in the scenario" for k in sa if k not in sb]
     if a["scenario"] != b["scenario"]:
         diff.insert(0, f"scenario {b['scenario']} instead of {a['scenario']}")
     return "With " + ", ".join(diff) if diff else "In the second sweep"
 
 
-def item_label(key: str, names: dict[str, str]) -> str:
+def item_label(key: str, names: dict[str, str], labels: Labels | None = None) -> str:
+    """A compared probability in words ("the chance Russian Federation vetoes")."""
     kind, _, name = key.partition(".")
     if key == "outcome.adopted":
         return "adoption"
@@ -283,9 +434,12 @@ def item_label(key: str, names: dict[str, str]) -> str:
         return f"the chance {names.get(name, name)} joins the force"
     if kind == "clause":
         clause, _, option = name.partition(".")
+        cl = next((c for c in labels.clauses if c.id == clause), None) if labels else None
+        if cl is not None:
+            return f"the share of adopted texts with {cl.label.lower()}: {cl.option(option)}"
         return f"the share of adopted texts with {clause} = {option}"
     member, _, vote = name.rpartition(".")
-    return f"{names.get(member, member)}'s {vote} votes"
+    return f"{possessive(names.get(member, member))} {vote} votes"
 
 
 def points(x: float) -> str:
@@ -325,7 +479,7 @@ def compare_sentences(
     """Briefing sentences for the significant changes: outcomes and viability first, then
     vetoes, then joining, largest first within each; one sentence when nothing moves beyond
     noise."""
-    head = label or what_changed(result["a"], result["b"])
+    head = label or what_changed(result["a"], result["b"], labels_in(result))
     rows = [result["changes"][i] for i in briefing_rows(result, top)]
     if not rows:
         return [f"{head}, no outcome, veto or contribution changes beyond noise "
@@ -338,9 +492,14 @@ def compare_sentences(
 # --- what-if sections ----------------------------------------------------------------------------
 
 
-def sensitivity_findings(result: dict[str, Any], output: str) -> list[Finding]:
+def sensitivity_findings(result: dict[str, Any], output: str,
+                         labels: Labels | None = None) -> list[Finding]:  # fmt: skip
     """The ranking of one output (only parameters whose interval clears zero) and its largest
-    swing, or an honest sentence that there is nothing to rank."""
+    swing, or an honest sentence that there is nothing to rank; parameters in words."""
+
+    def words(path: str) -> str:
+        return parameter_words(path, labels)
+
     src = "sensitivity.json"
     what = OUTPUTS.get(output, output)
     sobol = result["method"] == "sobol"
@@ -364,7 +523,7 @@ def sensitivity_findings(result: dict[str, Any], output: str) -> list[Finding]:
                 f"{'' if k > 1 else 's'} for {what}")  # fmt: skip
         f = Writer(result, src).w(f"{head} ({name}, 95% CI): ")
         for i, p in enumerate(clear):
-            f.w("; " if i else "").w(f"{p} ").v(f"{at}/{p}/{key}", "idx").w(" (")
+            f.w("; " if i else "").w(f"{words(p)} ").v(f"{at}/{p}/{key}", "idx").w(" (")
             f.v(f"{at}/{p}/{key}_ci/low", "idx").w(" to ").v(f"{at}/{p}/{key}_ci/high", "idx")
             f.w(")")
         if k < min(TOP, len(result["params"])):
@@ -376,7 +535,7 @@ def sensitivity_findings(result: dict[str, Any], output: str) -> list[Finding]:
     else:
         p = result["ranking"][output][0]
         f = Writer(result, src).w(f"No parameter's {name} for {what} is clearly above zero ")
-        f.w(f"(the largest, {p}, ").v(f"{at}/{p}/{key}", "idx").w(", 95% CI ")
+        f.w(f"(the largest, {words(p)}, ").v(f"{at}/{p}/{key}", "idx").w(", 95% CI ")
         f.v(f"{at}/{p}/{key}_ci/low", "idx").w(" to ").v(f"{at}/{p}/{key}_ci/high", "idx")
         out.append(f.w("), so none is ranked; more --base-runs or --replicates would tell "
                        "whether any matters.").done())  # fmt: skip
@@ -388,7 +547,7 @@ def sensitivity_findings(result: dict[str, Any], output: str) -> list[Finding]:
                                        f"{what} from its baseline ").v(f"{sw}/baseline", "pct")  # fmt: skip
             out.append(f.w(".").done())
         else:
-            f = Writer(result, src).w(f"On its own, {lead['path']} moves {what} most: ")
+            f = Writer(result, src).w(f"On its own, {words(lead['path'])} moves {what} most: ")
             f.v(f"{sw}/baseline", "pct").w(" at the baseline, ").v(f"{sw}/params/0/at_low", "pct")
             f.w(" with it at ").v(f"{sw}/params/0/low", "val").w(" and ")
             f.v(f"{sw}/params/0/at_high", "pct").w(" at ").v(f"{sw}/params/0/high", "val")
@@ -406,7 +565,7 @@ def compare_findings(result: dict[str, Any]) -> list[Finding]:
         return (
             f.v("label", "raw")
             if result.get("label")
-            else f.w(what_changed(result["a"], result["b"]))
+            else f.w(what_changed(result["a"], result["b"], labels_in(result)))
         )
 
     if not rows:
@@ -430,8 +589,31 @@ def compare_findings(result: dict[str, Any]) -> list[Finding]:
     return out
 
 
-def discover_findings(result: dict[str, Any]) -> list[Finding]:
-    """The base rate, then each rule with its density and coverage (as ``stabsim discover``)."""
+def _box(f: Writer, rule: dict[str, Any], at: str, what: str, labels: Labels | None,
+         lead: str = "When") -> Finding:  # fmt: skip
+    """ "When <conditions>: <what> in d% of runs, covering c% of such runs (n runs, s% of the
+    sweep)." for the box at ``at`` (a rule of the tree or a PRIM box)."""
+    f.w(f"{lead} ")
+    for j, path in enumerate(sorted(rule["bounds"])):
+        lo, hi = rule["bounds"][path]
+        words, b = parameter_words(path, labels), f"{at}/bounds/{path}"
+        f.w(" and " if j else "")
+        if math.isfinite(lo) and math.isfinite(hi):
+            f.v(f"{b}/0", "val").w(f" < {words} <= ").v(f"{b}/1", "val")
+        elif math.isfinite(lo):
+            f.w(f"{words} > ").v(f"{b}/0", "val")
+        else:
+            f.w(f"{words} <= ").v(f"{b}/1", "val")
+    f.w(f": {what} in ").v(f"{at}/density", "pct0").w(" of runs, covering ")
+    f.v(f"{at}/coverage", "pct0").w(" of such runs (").v(f"{at}/runs", "num")
+    f.w(" runs, ").v(f"{at}/support", "pct0").w(" of the sweep).")
+    return f.done()
+
+
+def discover_findings(result: dict[str, Any], labels: Labels | None = None) -> list[Finding]:
+    """The base rate, then each rule with its density and coverage (as ``stabsim discover``),
+    each condition in words with its threshold read from the rule's bounds; then, when the
+    result holds PRIM's boxes (``prim``), the box PRIM finds beside the tree."""
     src = f"discover-{result['target']}.json"
     what = describe_target(result["target"])
     f = Writer(result, src).w(f"{what[0].upper()}{what[1:]} in ").v("hits", "num").w(" of ")
@@ -440,16 +622,20 @@ def discover_findings(result: dict[str, Any]) -> list[Finding]:
         out = [f.w(": it does not vary, so there is no condition to find.").done()]
         return out
     if not result["rules"]:
-        return [f.w("; no condition on the sampled parameters makes it more likely.").done()]
-    out = [f.w("; it is most likely under these conditions:").done()]
+        out = [f.w("; no condition on the sampled parameters makes it more likely.").done()]
+    else:
+        out = [f.w("; it is most likely under these conditions:").done()]
     for i, r in enumerate(result["rules"]):
-        f = Writer(result, src).w("When ")
-        for j in range(len(r["conditions"])):
-            f.w(" and " if j else "").v(f"rules/{i}/conditions/{j}", "raw")
-        f.w(f": {what} in ").v(f"rules/{i}/density", "pct0").w(" of runs, covering ")
-        f.v(f"rules/{i}/coverage", "pct0").w(" of such runs (").v(f"rules/{i}/runs", "num")
-        f.w(" runs, ").v(f"rules/{i}/support", "pct0").w(" of the sweep).")
-        out.append(f.done())
+        out.append(_box(Writer(result, src), r, f"rules/{i}", what, labels))
+    prim = result.get("prim")
+    if prim is not None:
+        f = Writer(result, src).w("PRIM (EMA Workbench), the densest box covering at least ")
+        f.v("prim/min_coverage", "pct0").w(" of such runs")
+        if not prim["boxes"]:
+            out.append(f.w(", finds no box in which it is more likely than the base rate.").done())
+        for i, r in enumerate(prim["boxes"]):
+            f = f if i == 0 else Writer(result, src).w("Another PRIM box")
+            out.append(_box(f.w(": "), r, f"prim/boxes/{i}", what, labels, lead="when"))
     return out
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from sim.analysis.discover import describe_target, discover
-from sim.analysis.folders import SweepFolder, read_result
+from sim.analysis.folders import Labels, SweepFolder, read_labels, read_result
 from sim.experiments.folder import write_json
 from sim.reporting import charts
 from sim.reporting import record_charts as rc
@@ -24,8 +24,10 @@ from sim.reporting import whatif_charts as wc
 from sim.reporting.findings import (
     OUTPUTS,
     Finding,
+    caveat_findings,
     compare_findings,
     discover_findings,
+    labels_in,
     sensitivity_findings,
     sweep_findings,
     track_record_findings,
@@ -43,10 +45,11 @@ SWEEP_READINGS = {
     "darker means further along an ordered clause.",
     "votes": "Each member's yes, abstain and no over the runs with a vote; permanent members "
     "(bold) can veto with a no.",
-    "coalition": "Left: chance each contributor joins, and its troops when it does. Right: total "
-    "delivered troops against the requirement.",
-    "path": "The draft's position round by round: the line is the median run, the bands hold "
-    "the middle half and nine runs in ten.",
+    "coalition": "Left: chance each contributor joins, and its troops when it does. Right: each "
+    "run's delivered troops over its own requirement; right of the line the troops suffice, and "
+    "blue runs (also a lead nation) are viable.",
+    "path": "The draft's position from the opening draft (open) round by round: the line is the "
+    "median run, the bands hold the middle half and nine runs in ten.",
 }
 ORDER = ("grid", "outcomes", "texts", "clauses", "votes", "coalition", "path")
 
@@ -89,6 +92,7 @@ class Section:
     found: list[Finding]
     pages: list[Page] = field(default_factory=list)
     omitted: list[str] = field(default_factory=list)
+    paragraph: bool = False  # the sentences read as one paragraph, not as a list
 
 
 def plan(res: SweepFolder, point: int = 0) -> tuple[list[str], list[str]]:
@@ -99,6 +103,7 @@ def plan(res: SweepFolder, point: int = 0) -> tuple[list[str], list[str]]:
         "texts": "no text was adopted in any run",
         "clauses": "no text was adopted in any run",
         "coalition": "the scenario names no troop contributors",
+        "votes": "no draft was put to the vote in any run",
         "path": "negotiation paths were not recorded (rerun the sweep with --paths)"
         if res.paths is None
         else "no ordered or scale clause",
@@ -143,12 +148,25 @@ def _chart_title(res: SweepFolder, name: str, point: int) -> str:
     return titles[name]()
 
 
+def caveat_section(res: SweepFolder, sensitivity: str | Path | None = None) -> Section:
+    """What the intervals cover and what they do not, how many of the scenario's numbers are
+    sourced, and (with a sensitivity folder) how far adoption moves across the inputs' ranges."""
+    result = labels = None
+    if sensitivity:
+        result = read_result(sensitivity, "sensitivity.json", "stabsim-sensitivity/1")
+        labels = read_labels(sensitivity, result.get("set"))
+    return Section("What the numbers cover", caveat_findings(res, result, labels or res.labels),
+                   paragraph=True)  # fmt: skip
+
+
 # --- what-if sections ------------------------------------------------------------------------
 
 
-def sensitivity_section(folder: str | Path) -> Section:
-    """Which parameters matter, for adoption and a viable force: sentences and charts."""
+def sensitivity_section(folder: str | Path, labels: Labels | None = None) -> Section:
+    """Which parameters matter, for adoption and a viable force: sentences and charts, each
+    parameter named from the analysed scenario's labels (its manifest), else ``labels``."""
     result = read_result(folder, "sensitivity.json", "stabsim-sensitivity/1")
+    labels = read_labels(folder, result.get("set")) or labels
     found: list[Finding] = []
     pages: list[Page] = []
     omitted: list[str] = []
@@ -156,7 +174,7 @@ def sensitivity_section(folder: str | Path) -> Section:
     for output in OUTPUTS:
         if output not in result["indices"]:
             continue
-        found += sensitivity_findings(result, output)
+        found += sensitivity_findings(result, output, labels)
         if result["indices"][output]["constant"]:
             omitted.append(f"tornado-{output}, indices-{output}: {output} does not vary over "
                            "the design")  # fmt: skip
@@ -164,27 +182,32 @@ def sensitivity_section(folder: str | Path) -> Section:
         if result.get("swings"):
             pages.append(Page(f"tornado-{output}", f"one-at-a-time swings of {OUTPUTS[output]}",
                               WHATIF_READINGS["tornado"],
-                              lambda size, note, o=output: wc.tornado(result, o, size=size, note=note)))  # fmt: skip
+                              lambda size, note, o=output: wc.tornado(result, o, size=size, note=note,
+                                                                      labels=labels)))  # fmt: skip
         else:
             omitted.append(f"tornado-{output}: no swings (the analysis ran with --swing-runs 0)")
         pages.append(Page(f"indices-{output}",
                           f"{'total Sobol indices' if sobol else 'Morris mu*'} for {OUTPUTS[output]}",
                           WHATIF_READINGS["sobol" if sobol else "morris"],
-                          lambda size, note, o=output: wc.indices(result, o, size=size, note=note)))  # fmt: skip
+                          lambda size, note, o=output: wc.indices(result, o, size=size, note=note,
+                                                                  labels=labels)))  # fmt: skip
     heading = f"Which parameters matter ({result['method']}, {len(result['params'])} parameters, {folder})"
     return Section(heading, found, pages, omitted)
 
 
-def compare_section(folder: str | Path) -> Section:
-    """What changes between two sweeps: sentences and the chart of the largest changes."""
+def compare_section(folder: str | Path, labels: Labels | None = None) -> Section:
+    """What changes between two sweeps: sentences and the chart of the largest changes (a
+    file written before comparisons carried labels is named with ``labels``)."""
     result = read_result(folder, "compare.json", "stabsim-compare/1")
+    if labels_in(result) is None and labels is not None:
+        result = {**result, "labels": labels.to_json()}
     page = Page("compare", "the largest changes, B minus A", WHATIF_READINGS["compare"],
                 lambda size, note: wc.changes(result, size=size, note=note))  # fmt: skip
     heading = f"What changes ({result['a']['dir']} vs {result['b']['dir']})"
     return Section(heading, compare_findings(result), [page])
 
 
-def discover_section(sweep: Path, target: str) -> Section:
+def discover_section(sweep: Path, target: str, labels: Labels | None = None) -> Section:
     """Run discovery on the sweep for ``target``, write ``whatif/discover-<target>.json`` (the
     file the sentences read), and build the section."""
     result = discover(sweep, target)
@@ -196,10 +219,12 @@ def discover_section(sweep: Path, target: str) -> Section:
     pages, omitted = [], []
     if result["rules"]:
         pages.append(Page(f"discover-{target}", f"conditions for {what}", WHATIF_READINGS["discover"],
-                          lambda size, note: wc.rules(result, size=size, note=note)))  # fmt: skip
+                          lambda size, note: wc.rules(result, size=size, note=note,
+                                                      labels=labels)))  # fmt: skip
     else:
         omitted.append(f"discover-{target}: no rule makes {what} more likely than the base rate")
-    return Section(f"Under what conditions: {what}", discover_findings(result), pages, omitted)
+    return Section(f"Under what conditions: {what}", discover_findings(result, labels), pages,
+                   omitted)  # fmt: skip
 
 
 def track_record_section(folder: str | Path) -> Section:
@@ -219,16 +244,16 @@ def track_record_section(folder: str | Path) -> Section:
 
 def whatif_sections(sweep: Path, sensitivity: str | Path | None, compare: str | Path | None,
                     discover: Sequence[str], backtest: str | Path | None = None,
-                    ) -> list[Section]:  # fmt: skip
+                    labels: Labels | None = None) -> list[Section]:  # fmt: skip
     """The sections asked for, in the order sensitivity, compare, discover (each target once),
-    track record."""
+    track record; ``labels`` (the sweep's) name parameters where a result carries no names."""
     out = []
     if sensitivity:
-        out.append(sensitivity_section(sensitivity))
+        out.append(sensitivity_section(sensitivity, labels))
     if compare:
-        out.append(compare_section(compare))
+        out.append(compare_section(compare, labels))
     for target in dict.fromkeys(discover):
-        out.append(discover_section(Path(sweep), target))
+        out.append(discover_section(Path(sweep), target, labels))
     if backtest:
         out.append(track_record_section(backtest))
     return out

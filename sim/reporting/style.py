@@ -17,9 +17,12 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import matplotlib as mpl
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 # --- sizes (inches) ---------------------------------------------------------------------------
@@ -132,31 +135,95 @@ class Frame:
     note: str | None = None  # a one-line reading under the chart (briefing pages)
 
 
+@cache
+def _renderer(dpi: int) -> RendererAgg:
+    return RendererAgg(10, 10, dpi)
+
+
+MEASURE_DPI = (100, 200)  # a figure's own and a saved PNG's: hinting makes widths differ by dpi
+
+
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """The width in inches of one line of ``text`` in the house font at ``size`` points (the
+    widest it is drawn at the dpi of a figure on screen and of a saved PNG)."""
+    prop = FontProperties(family=RC["font.family"], weight="bold" if bold else "normal", size=size)
+    return max(_renderer(dpi).get_text_width_height_descent(text, prop, ismath=False)[0] / dpi
+               for dpi in MEASURE_DPI)  # fmt: skip
+
+
+def fit(text: str, width: float, sizes: Sequence[float], bold: bool = False,
+        ) -> tuple[float, list[str]]:  # fmt: skip
+    """The largest of ``sizes`` at which ``text`` fits on one line of ``width`` inches; else
+    the smallest, with the text wrapped at spaces into as few lines as fit, of about equal
+    length (a `` · `` separator stays at the end of its line, never starts one)."""
+    for size in sizes:
+        if text_width(text, size, bold) <= width:
+            return size, [text]
+    size = sizes[-1]
+    glued = text.replace(" · ", NBSP + "· ")  # textwrap does not break at a no-break space
+    greedy = wrap(glued, width, size, bold)  # the fewest lines
+    n = len(greedy)
+    for chars in range(-(-len(glued) // n), len(glued) + 1):  # balanced: the shortest that fit
+        lines = textwrap.wrap(glued, chars, break_long_words=False)
+        if len(lines) <= n and all(text_width(line, size, bold) <= width for line in lines):
+            break
+    else:
+        lines = greedy
+    return size, [line.replace(NBSP, " ") for line in lines]
+
+
+NBSP = "\u00a0"
+
+
+def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
+    """``text`` wrapped at spaces into lines no wider than ``width`` inches at ``size`` points
+    (greedy, as a reader expects a paragraph to be set)."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and text_width(f"{lines[-1]} {word}", size, bold) <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
 def figure(frame: Frame, size: Sequence[float] = SLIDE) -> Figure:
     """A new figure in the house style with the frame drawn and the plotting area reserved.
 
     Axes added afterwards are laid out (constrained layout) inside the area left between
-    the title block and the source line, so labels never run into either."""
+    the title block and the source line, so labels never run into either. A title or subtitle
+    too long for one line is set smaller, then wrapped, and the plotting area moves down."""
     with mpl.rc_context(RC):
         fig = Figure(figsize=tuple(size), dpi=100)
     fig.set_facecolor("white")
     w, h = fig.get_size_inches()
-    top = 1 - TITLE_IN / h
+    room = w - 2 * 0.3
+    t_size, t_lines = fit(frame.title, room, (15, 14, 13), bold=True)
+    s_size, s_lines = fit(frame.subtitle, room, (10, 9))
+    t_extra = (len(t_lines) - 1) * t_size * 1.2 / 72
+    extra = t_extra + (len(s_lines) - 1) * s_size * 1.2 / 72
+    top = 1 - (TITLE_IN + extra) / h
     bottom = (SOURCE_IN + (NOTE_IN if frame.note else 0)) / h
     fig.set_layout_engine(
         ConstrainedLayoutEngine(rect=(0.0, bottom, 1.0, top - bottom), w_pad=0.06, h_pad=0.06)
     )
     left = 0.3 / w
-    fig.text(left, 1 - 0.16 / h, frame.title, ha="left", va="top", fontsize=15,
-             fontweight="bold", color=INK, wrap=True)  # fmt: skip
-    fig.text(left, 1 - 0.55 / h, frame.subtitle, ha="left", va="top", fontsize=10, color=MUTED)
+    fig.text(left, 1 - 0.16 / h, "\n".join(t_lines), ha="left", va="top", fontsize=t_size,
+             fontweight="bold", color=INK, linespacing=1.1)  # fmt: skip
+    fig.text(left, 1 - (0.55 + t_extra) / h, "\n".join(s_lines), ha="left", va="top",
+             fontsize=s_size, color=MUTED, linespacing=1.1)  # fmt: skip
     if frame.note:
         fig.text(left, (SOURCE_IN + 0.12) / h, frame.note, ha="left", va="bottom", fontsize=10.5,
                  color=INK, style="italic", wrap=True)  # fmt: skip
-    chars = int((w - 2 * 0.3) * 72 / (7 * 0.52))  # DejaVu Sans at 7 pt: ~0.52 em per character
-    fig.text(left, 0.1 / h, textwrap.fill(frame.source, chars), ha="left", va="bottom", fontsize=7,
-             color=MUTED, linespacing=1.25)  # fmt: skip
+    fig.text(left, 0.1 / h, "\n".join(wrap(frame.source, 0.97 * room, 7)), ha="left", va="bottom",
+             fontsize=7, color=MUTED, linespacing=1.25)  # fmt: skip
     return fig
+
+
+def plot_height(fig: Figure) -> float:
+    """Inches of height :func:`figure` left for the axes, between the title block and the source
+    line (and the reading)."""
+    return float(fig.get_layout_engine().get()["rect"][3]) * fig.get_size_inches()[1]
 
 
 def style_axes(ax: object) -> None:

@@ -7,7 +7,15 @@ import shutil
 import textwrap
 from typing import Any
 
-from sim.analysis.discover import describe_target, sentence
+from sim.analysis.discover import describe_target
+from sim.analysis.folders import Labels
+from sim.analysis.naming import (
+    clause_words,
+    condition_words,
+    number_words,
+    parameter_words,
+    value_words,
+)
 
 # --- sweep summaries ----------------------------------------------------------------------------
 
@@ -34,19 +42,20 @@ def width() -> int:
     return shutil.get_terminal_size(fallback=(10**6, 24)).columns
 
 
-def table(
-    headers: list[str], rows: list[list[str]], left: int = 1, limit: int | None = None
-) -> str:
-    """A plain table: the first ``left`` columns left-aligned, the rest right-aligned. When it
-    is wider than ``limit`` (default: the terminal's width), the widest left-aligned column is
-    wrapped onto continuation lines (never narrower than 12 characters)."""
+def table(headers: list[str], rows: list[list[str]], left: int = 1, last_left: bool = False,
+          limit: int | None = None) -> str:  # fmt: skip
+    """A plain table: the first ``left`` columns (and the last, with ``last_left``)
+    left-aligned, the rest right-aligned. When it is wider than ``limit`` (default: the
+    terminal's width), the widest left-aligned column is wrapped onto continuation lines
+    (never narrower than 12 characters)."""
     limit = width() if limit is None else limit
     widths = [
         max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
     ]
+    lefts = {*range(left), *([len(headers) - 1] if last_left else [])}
     over = 2 + sum(widths) + 2 * (len(widths) - 1) - limit
-    if over > 0 and left > 0:
-        k = max(range(left), key=lambda i: widths[i])
+    if over > 0 and lefts:
+        k = max(sorted(lefts), key=lambda i: widths[i])
         widths[k] = max(12, widths[k] - over, len(headers[k]))
         wrapped = []
         for r in rows:
@@ -54,7 +63,7 @@ def table(
             wrapped.append([*r[:k], parts[0], *r[k + 1 :]])
             wrapped += [["" if i != k else part for i in range(len(r))] for part in parts[1:]]
         rows = wrapped
-    fmt = "  ".join(f"{{:<{w}}}" if i < left else f"{{:>{w}}}" for i, w in enumerate(widths))
+    fmt = "  ".join(f"{{:<{w}}}" if i in lefts else f"{{:>{w}}}" for i, w in enumerate(widths))
     lines = [fmt.format(*headers), fmt.format(*("-" * w for w in widths))]
     lines += [fmt.format(*r) for r in rows]
     return "\n".join("  " + line.rstrip() for line in lines)
@@ -74,14 +83,36 @@ def fit(text: str, limit: int | None = None) -> str:
     return "\n".join(out)
 
 
-def grid_label(grid: dict[str, float]) -> str:
-    return ", ".join(f"{k}={v if isinstance(v, str) else format(v, 'g')}" for k, v in grid.items())
+def grid_label(grid: dict[str, Any], labels: Labels | None = None) -> str:
+    """A grid point in words: ``France's salience on force leadership = 0.2``; an option by
+    its label."""
+    return ", ".join(
+        f"{parameter_words(k, labels)} = "
+        + (value_words(k, v, labels) if isinstance(v, str) else format(v, "g"))
+        for k, v in grid.items()
+    )
 
 
-def summary_point(pt: dict[str, Any]) -> str:
-    """One grid point's summary as terminal tables."""
+def _labels(summary: dict[str, Any]) -> Labels | None:
+    return Labels.from_json(summary["labels"]) if summary.get("labels") else None
+
+
+def reason_words(labels: Labels | None) -> dict[str, Any]:
+    """The keyword arguments of :func:`reason_phrase` that name actors, clauses and options."""
+    if labels is None:
+        return {}
+    clauses = {c.id: c for c in labels.clauses}
+    return {
+        "names": labels.actors,
+        "words": lambda cid, o: clauses[cid].option(o) if cid in clauses else o,
+        "clause_name": lambda cid: clause_words(clauses[cid].label) if cid in clauses else cid,
+    }
+
+
+def summary_point(pt: dict[str, Any], labels: Labels | None = None) -> str:
+    """One grid point's summary as terminal tables (reasons and grid values in words)."""
     out = []
-    head = f"Point {pt['point']}" + (f" ({grid_label(pt['grid'])})" if pt["grid"] else "")
+    head = f"Point {pt['point']}" + (f" ({grid_label(pt['grid'], labels)})" if pt["grid"] else "")
     out.append(f"{head}: {pt['runs']:,} runs; 95% Wilson intervals in brackets")
     rows = [[o, pct(s), ci(s), f"{s['count']:,}"] for o, s in pt["outcomes"].items()]
     rows.append(["viable force", pct(pt["viable"]), ci(pt["viable"]), f"{pt['viable']['count']:,}"])
@@ -90,7 +121,8 @@ def summary_point(pt: dict[str, Any]) -> str:
         for a, s in pt["veto_cast_by"].items()
     ]
     out += ["", "Outcome", table(["", "p", "95% CI", "runs"], rows)]
-    rows = [[o if i == 0 else "", reason_phrase(r), pct(r), ci(r)]
+    named = reason_words(labels)
+    rows = [[o if i == 0 else "", reason_phrase(r, **named), pct(r), ci(r)]
             for o, reasons in (pt.get("why") or {}).items() for i, r in enumerate(reasons)]  # fmt: skip
     if rows:
         out += ["", "Why (share of the runs with that outcome)",
@@ -166,30 +198,36 @@ REASONS = {
 
 
 def reason_phrase(r: dict[str, Any], names: dict[str, str] | None = None,
-                  words: Any = None) -> str:  # fmt: skip
+                  words: Any = None, clause_name: Any = None) -> str:  # fmt: skip
     """A counted reason in a few words (``names``: actor names; ``words(clause, option)``:
-    option words; ids where not given)."""
+    option words; ``clause_name(clause)``: a clause's label; ids where not given)."""
     actor = (names or {}).get(r.get("actor") or "", r.get("actor") or "")
     option = words(r["clause"], r["option"]) if words and r.get("clause") else r.get("option")
-    return REASONS.get(r["kind"], r["kind"]).format(actor=actor, clause=r.get("clause"),
+    clause = clause_name(r["clause"]) if clause_name and r.get("clause") else r.get("clause")
+    return REASONS.get(r["kind"], r["kind"]).format(actor=actor, clause=clause,
                                                     option=option)  # fmt: skip
 
 
 def summary_table(summary: dict[str, Any], point: int | None = None) -> str:
     """The summary as terminal tables: the one point, or an overview row per grid point."""
+    labels = _labels(summary)
     head = (
         f"{summary['scenario']}: seed {summary['seed']}, {summary['runs_per_point']:,} runs"
         f" per point, {len(summary['points'])} point(s), protocol {summary['protocol']}"
     )
+    for path, value in (summary.get("set") or {}).items():
+        head += f"\nset: {parameter_words(path, labels)} = {value} (--set {path}={value})"
     points = summary["points"]
     if point is not None:
-        return head + "\n\n" + summary_point(points[point])
+        return head + "\n\n" + summary_point(points[point], labels)
     if len(points) == 1:
-        return head + "\n\n" + summary_point(points[0])
+        return head + "\n\n" + summary_point(points[0], labels)
+    for axis in summary.get("grid_axes") or []:
+        head += f"\ngrid: {parameter_words(axis['path'], labels)} ({axis['path']})"
     rows = [
         [
             str(p["point"]),
-            grid_label(p["grid"]),
+            ", ".join(v if isinstance(v, str) else format(v, "g") for v in p["grid"].values()),
             pct(p["outcomes"]["adopted"]),
             ci(p["outcomes"]["adopted"]),
             pct(p["outcomes"]["vetoed"]),
@@ -243,8 +281,24 @@ def compare_table(
 # --- scenario discovery ----------------------------------------------------------------------------
 
 
-def discover_text(result: dict[str, Any]) -> str:
-    """The base rate and each rule as a sentence."""
+def rule_sentence(rule: dict[str, Any], target: str, labels: Labels | None = None,
+                  paths: bool = False) -> str:  # fmt: skip
+    """ "When <conditions in words>: adopted and viable in 91% of runs, covering 64% of such
+    runs (...)"; with ``paths``, each parameter's dotted path follows its words."""
+    conds = condition_words(rule["bounds"], labels)
+    if paths:
+        for i, path in enumerate(sorted(rule["bounds"])):
+            words = parameter_words(path, labels)
+            conds[i] = conds[i].replace(words, f"{words} ({path})", 1)
+    return (
+        f"When {' and '.join(conds)}: {describe_target(target)} in "
+        f"{100 * rule['density']:.0f}% of runs, covering {100 * rule['coverage']:.0f}% of such "
+        f"runs ({rule['runs']:,} runs, {100 * rule['support']:.0f}% of the sweep)"
+    )
+
+
+def discover_text(result: dict[str, Any], labels: Labels | None = None) -> str:
+    """The base rate and each rule as a sentence, parameters in words with their paths."""
     t = result["target"]
     lines = [
         f"{result['dir']}: {describe_target(t)} in {result['hits']:,} of {result['runs']:,} runs "
@@ -258,7 +312,7 @@ def discover_text(result: dict[str, Any]) -> str:
             "no condition on the sampled parameters makes it more likely than the base rate"
         )
     for i, r in enumerate(result["rules"], 1):
-        lines.append(f"{i}. {sentence(r, t)}.")
+        lines.append(f"{i}. {rule_sentence(r, t, labels, paths=True)}.")
     prim = result.get("prim")
     if prim is not None:
         lines.append(f"{prim['method']}, the densest point covering at least "
@@ -266,8 +320,9 @@ def discover_text(result: dict[str, Any]) -> str:
         if not prim["boxes"]:
             lines.append("no box is denser than the base rate")
         for i, r in enumerate(prim["boxes"], 1):
-            qp = ", ".join(f"{k} {v:.2g}" for k, v in sorted(r.get("qp", {}).items()))
-            lines.append(f"{i}. {sentence(r, t)}; quasi-p: {qp}.")
+            qp = ", ".join(f"{parameter_words(k, labels)} {v:.2g}"
+                           for k, v in sorted(r.get("qp", {}).items()))  # fmt: skip
+            lines.append(f"{i}. {rule_sentence(r, t, labels, paths=True)}; quasi-p: {qp}.")
     return "\n".join(lines)
 
 
@@ -280,8 +335,9 @@ def _fmt(x: float | None, kind: str) -> str:
     return f"{x:+,.0f}" if kind == "delivered_troops" else f"{x:+.3f}"
 
 
-def sensitivity_table(result: dict[str, Any], top: int = 10) -> str:
-    """The indices and swings of each output as terminal tables, most important first."""
+def sensitivity_table(result: dict[str, Any], top: int = 10, labels: Labels | None = None) -> str:
+    """The indices and swings of each output as terminal tables, most important first; each
+    parameter in words, with the path to type in the last column."""
     method = result["method"]
     lines = [
         f"{result['scenario']}: {method} over {len(result['params'])} parameter(s), "
@@ -305,29 +361,25 @@ def sensitivity_table(result: dict[str, Any], top: int = 10) -> str:
         rows = []
         for p in order:
             r = block["indices"][p]
+            words = parameter_words(p, labels)
             if method == "sobol":
-                rows.append(
-                    [
-                        p,
-                        _index(r["ST"]),
-                        _interval(r["ST_ci"]),
-                        _index(r["S1"]),
-                        _interval(r["S1_ci"]),
-                    ]
-                )
+                rows.append([words, _index(r["ST"]), _interval(r["ST_ci"]), _index(r["S1"]),
+                             _interval(r["S1_ci"]), p])  # fmt: skip
             else:
-                rows.append(
-                    [p, _index(r["mu_star"]), _interval(r["mu_star_ci"]), _index(r["sigma"])]
-                )
-        heads = (["parameter", "total ST", "95% CI", "first S1", "95% CI"] if method == "sobol"
-                 else ["parameter", "mu*", "95% CI", "sigma"])  # fmt: skip
-        lines.append(table(heads, rows))
+                rows.append([words, _index(r["mu_star"]), _interval(r["mu_star_ci"]),
+                             _index(r["sigma"]), p])  # fmt: skip
+        heads = (["parameter", "total ST", "95% CI", "first S1", "95% CI", "path"]
+                 if method == "sobol" else ["parameter", "mu*", "95% CI", "sigma", "path"])  # fmt: skip
+        lines.append(table(heads, rows, last_left=True))
         sw = (result.get("swings") or {}).get(name)
         if sw:
-            rows = [[r["path"], f"{r['low']:g}..{r['high']:g}", _fmt(r["change_low"], name),
-                     _fmt(r["change_high"], name)] for r in sw["params"][:top]]  # fmt: skip
+            rows = [[parameter_words(r["path"], labels),
+                     f"{number_words(r['low'])}..{number_words(r['high'])}",
+                     _fmt(r["change_low"], name), _fmt(r["change_high"], name), r["path"]]
+                    for r in sw["params"][:top]]  # fmt: skip
             lines.append(f"  swings from the baseline {_fmt(sw['baseline'], name).lstrip('+')}:")
-            lines.append(table(["parameter", "range", "at low", "at high"], rows))
+            lines.append(table(["parameter", "range", "at low", "at high", "path"], rows,
+                               last_left=True))  # fmt: skip
     return "\n".join(lines)
 
 

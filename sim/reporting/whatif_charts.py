@@ -3,11 +3,13 @@ one-at-a-time swings, Sobol' total indices (or Morris mu*) with intervals, and t
 changes between two sweeps with their intervals.
 
 Every function returns a ``matplotlib.figure.Figure`` built without pyplot; titles state the
-finding, computed from the numbers.
+finding, computed from the numbers; parameters are named in words
+(:func:`sim.analysis.naming.parameter_words`, from the scenario's ``labels``).
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,10 +17,12 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from sim.analysis.discover import describe_target
+from sim.analysis.folders import Labels
+from sim.analysis.naming import condition_words, number_words, parameter_words
 from sim.errors import writing
 from sim.experiments.folder import claim_files
 from sim.reporting import style
-from sim.reporting.findings import what_changed
+from sim.reporting.findings import item_label, labels_in, what_changed
 
 LABELS = {
     "adopted": "P(adopted)",
@@ -26,6 +30,19 @@ LABELS = {
     "viable": "P(viable force)",
     "delivered_troops": "expected delivered troops",
 }
+
+
+WRAP = 38  # characters per line of a parameter's words on an axis
+
+
+def _words(path: str, labels: Labels | None, width: int | None = WRAP) -> str:
+    words = parameter_words(path, labels)
+    return textwrap.fill(words, width) if width else words
+
+
+def _sentence(text: str) -> str:
+    """Words that open a title: first letter upper case."""
+    return text[:1].upper() + text[1:]
 
 
 def _label(name: str) -> str:
@@ -56,7 +73,8 @@ def _is_count(output: str) -> bool:
 
 
 def tornado(result: dict[str, Any], output: str = "adopted", top: int = 10,
-            size: Sequence[float] | None = None, note: str | None = None) -> Figure:  # fmt: skip
+            size: Sequence[float] | None = None, note: str | None = None,
+            labels: Labels | None = None) -> Figure:  # fmt: skip
     """Horizontal bars: each parameter's change in ``output`` at its low and high end against
     the baseline, largest swing on top."""
     sw = result["swings"][output]
@@ -66,7 +84,8 @@ def tornado(result: dict[str, Any], output: str = "adopted", top: int = 10,
     lead = sw["params"][0] if sw["params"] else None
     if lead and max(abs(lead["change_low"]), abs(lead["change_high"])) > 0:
         big = max(lead["change_low"], lead["change_high"], key=abs) * scale
-        title = f"{lead['path']} moves {_label(output)} most: up to {big:+,.0f} {unit}"
+        title = (f"{_sentence(_words(lead['path'], labels, None))} moves {_label(output)} "
+                 f"most: up to {big:+,.0f} {unit}")  # fmt: skip
     else:
         title = f"No single parameter moves {_label(output)} on its own"
     base = sw["baseline"] * scale
@@ -84,8 +103,8 @@ def tornado(result: dict[str, Any], output: str = "adopted", top: int = 10,
         highs = [r["change_high"] * scale for r in rows]
         ax.barh(y, lows, color=style.SKY, label="parameter at its low end")
         ax.barh(y, highs, color=style.BLUE, hatch="//", label="parameter at its high end")
-        ax.set_yticks(list(y), [f"{r['path']}\n{r['low']:g} to {r['high']:g}" for r in rows],
-                      fontsize=8)  # fmt: skip
+        ax.set_yticks(list(y), [f"{_words(r['path'], labels)}\n{number_words(r['low'])} to "
+                                f"{number_words(r['high'])}" for r in rows], fontsize=8)  # fmt: skip
         ax.axvline(0, color=style.MUTED, linewidth=0.8)
         ax.set_xlabel(f"change in {_label(output)} from the baseline ({unit})")
         style.style_axes(ax)
@@ -94,7 +113,8 @@ def tornado(result: dict[str, Any], output: str = "adopted", top: int = 10,
 
 
 def indices(result: dict[str, Any], output: str = "adopted", top: int = 10,
-            size: Sequence[float] | None = None, note: str | None = None) -> Figure:  # fmt: skip
+            size: Sequence[float] | None = None, note: str | None = None,
+            labels: Labels | None = None) -> Figure:  # fmt: skip
     """Sobol' total (and first-order) indices with 95% intervals, or Morris mu*, sorted."""
     block = result["indices"][output]["indices"]
     order = result["ranking"][output][:top][::-1]
@@ -109,8 +129,9 @@ def indices(result: dict[str, Any], output: str = "adopted", top: int = 10,
     if result["indices"][output]["constant"]:
         title = f"{_label(output)} does not vary over the design"
     else:
-        title = f"{order[-1]} explains most of the variation in {_label(output)}" if sobol else (
-            f"{order[-1]} has the largest elementary effect on {_label(output)}")  # fmt: skip
+        lead = _sentence(_words(order[-1], labels, None))
+        title = f"{lead} explains most of the variation in {_label(output)}" if sobol else (
+            f"{lead} has the largest elementary effect on {_label(output)}")  # fmt: skip
     fig = style.figure(style.Frame(title, _subtitle(result), _source(result), note),
                        size or style.SLIDE)  # fmt: skip
     with style.apply_rc():
@@ -120,7 +141,7 @@ def indices(result: dict[str, Any], output: str = "adopted", top: int = 10,
         if sobol:
             s1 = [block[p]["S1"] or 0.0 for p in order]
             ax.scatter(s1, y, marker="D", color=style.ORANGE, zorder=3, label="first-order S1")
-        ax.set_yticks(y, order, fontsize=8)
+        ax.set_yticks(y, [_words(p, labels) for p in order], fontsize=8)
         ax.axvline(0, color=style.MUTED, linewidth=0.8)
         ax.set_xlabel(f"{name} for {_label(output)} (bars: 95% interval)")
         style.style_axes(ax)
@@ -132,11 +153,14 @@ def changes(result: dict[str, Any], top: int = 12, label: str | None = None,
             size: Sequence[float] | None = None, note: str | None = None) -> Figure:  # fmt: skip
     """The largest changes between two sweeps as points with 95% intervals; flagged ones dark."""
     rows = [r for r in result["changes"] if r["change"] is not None][:top][::-1]
-    head = label or result.get("label") or what_changed(result["a"], result["b"])
+    labels = labels_in(result)
+    names = result.get("names") or (labels.actors if labels else {})
+    head = label or result.get("label") or what_changed(result["a"], result["b"], labels)
     sig = [r for r in rows if r["significant"]]
     if sig:
         r = max(sig, key=lambda r: abs(r["change"]))
-        title = f"{head}: {r['key']} moves {100 * r['change']:+.0f} points"
+        title = (f"{head}: {item_label(r['key'], names, labels)} moves "
+                 f"{100 * r['change']:+.0f} points")  # fmt: skip
     else:
         title = f"{head}: nothing changes beyond noise"
     a, b = result["a"], result["b"]
@@ -156,7 +180,8 @@ def changes(result: dict[str, Any], top: int = 12, label: str | None = None,
             colour = c if r["significant"] else style.GREY
             ax.errorbar(100 * r["change"], i, xerr=[[100 * (r["change"] - r["low"])],
                         [100 * (r["high"] - r["change"])]], fmt="o", color=colour, capsize=3)  # fmt: skip
-        ax.set_yticks(y, [r["key"] for r in rows], fontsize=8)
+        ax.set_yticks(y, [textwrap.fill(_sentence(item_label(r["key"], names, labels)), 45)
+                          for r in rows], fontsize=8)  # fmt: skip
         ax.axvline(0, color=style.MUTED, linewidth=0.8)
         ax.set_xlabel("change B - A (percentage points); grey: interval includes 0")
         style.style_axes(ax)
@@ -164,7 +189,7 @@ def changes(result: dict[str, Any], top: int = 12, label: str | None = None,
 
 
 def rules(result: dict[str, Any], size: Sequence[float] | None = None,
-          note: str | None = None) -> Figure:  # fmt: skip
+          note: str | None = None, labels: Labels | None = None) -> Figure:  # fmt: skip
     """Scenario discovery's rules (``sim.analysis.discover``) as bars of density against the base rate,
     densest on top, each labelled with its conditions and its coverage."""
     target = describe_target(result["target"])
@@ -196,7 +221,9 @@ def rules(result: dict[str, Any], size: Sequence[float] | None = None,
         ax.axvline(base, color=style.VERMILLION, linestyle="--", linewidth=1.2)
         ax.text(base, len(rows) - 0.45, f" base rate {base:.0f}%", color=style.VERMILLION,
                 fontsize=8.5, va="bottom")  # fmt: skip
-        ax.set_yticks(y, ["\nand ".join(r["conditions"]) for r in rows], fontsize=8)
+        ax.set_yticks(y, ["\nand ".join(textwrap.fill(c, 50) for c in
+                                        condition_words(r["bounds"], labels)) for r in rows],
+                      fontsize=8)  # fmt: skip
         ax.set_xlim(0, 135)
         ax.set_xticks([0, 25, 50, 75, 100])
         ax.set_ylim(-0.6, len(rows) - 0.1 if rows else 0.5)
@@ -214,7 +241,8 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def save_sensitivity_charts(result: dict[str, Any], out: Path) -> list[Path]:
+def save_sensitivity_charts(result: dict[str, Any], out: Path,
+                            labels: Labels | None = None) -> list[Path]:  # fmt: skip
     """``tornado-<output>.png`` and ``indices-<output>.png`` for adoption and viability (listed
     in the analysis' manifest first, so --force may replace them with it)."""
     names = [f"{kind}-{output}.png" for output in ("adopted", "viable")
@@ -223,8 +251,10 @@ def save_sensitivity_charts(result: dict[str, Any], out: Path) -> list[Path]:
     paths = []
     for output in ("adopted", "viable"):
         if result.get("swings"):
-            paths.append(_save(tornado(result, output), Path(out) / f"tornado-{output}.png"))
-        paths.append(_save(indices(result, output), Path(out) / f"indices-{output}.png"))
+            fig = tornado(result, output, labels=labels)
+            paths.append(_save(fig, Path(out) / f"tornado-{output}.png"))
+        fig = indices(result, output, labels=labels)
+        paths.append(_save(fig, Path(out) / f"indices-{output}.png"))
     return paths
 
 
