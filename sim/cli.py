@@ -1,4 +1,5 @@
-"""The ``stabsim`` command: parse arguments, call the library, print."""
+"""The ``stabsim`` command: parse arguments, call the library, print. Kept whole: one parser
+and one thin function per command, so every option is found in one file."""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 The model holds the rules of the game: who sits on the Council, how texts are
 scored and voted on, when a draft is tabled, and how the troop coalition forms
 after the vote. The protocol (``negotiation.protocol``) decides what a round does;
-the default is the penholder procedure (docs/model.md).
+the default is the penholder procedure (docs/model.md). Kept whole: the rules of the game
+read best in one place; the maths lives in the pure modules beside it.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """Briefing charts of a finished sweep: one function per chart, each taking the loaded results
 and returning a matplotlib ``Figure`` (usable from a notebook); :func:`save` writes PNG and SVG.
+Kept whole (about 900 lines): the seven charts share one frame, one registry and one set of
+layout helpers, and read best side by side.
 
 Rules:
 

@@ -1,4 +1,5 @@
-"""Findings: the sentences of the briefing pack and of ``stabsim compare``.
+"""Findings: the sentences of the briefing pack and of ``stabsim compare``. Kept whole: every
+sentence follows the same rule for its numbers, which is easiest to check in one place.
 
 Rules:
 

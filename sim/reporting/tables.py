@@ -1,5 +1,6 @@
 """Terminal tables: what the commands print. Each function takes a result as JSON (a sweep
-summary, a comparison, a discovery, a sensitivity analysis) and returns the text."""
+summary, a comparison, a discovery, a sensitivity analysis) and returns the text. Kept whole:
+the tables share one layout and one way of fitting the terminal's width."""
 
 from __future__ import annotations
 
