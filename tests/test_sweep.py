@@ -426,6 +426,7 @@ def test_resume_keeps_the_chunks_of_the_interrupted_run_whatever_chunk_size_it_i
     # The manifest's 50-run chunks, not the 100 asked now: the three saved ones are kept.
     report = do_sweep(scenario_file, out, runs=300, seed=7, workers=1, chunk_size=100, resume=True)
     assert ran == [3, 4, 5] and report.task_size == 50 and report.ran == 150
+    assert report.repaired == []  # no saved part was damaged
     assert table(out).equals(table(reference))
 
 
@@ -440,7 +441,9 @@ def test_resume_after_the_merge_was_written_runs_nothing(
     manifest["status"] = "merged"  # killed between writing the table and marking it complete
     (out / "manifest.json").write_text(json.dumps(manifest))
     report = do_sweep(scenario_file, out, runs=300, seed=7, workers=1, chunk_size=300, resume=True)
-    assert ran == [] and report.status == "complete" and report.ran == 0
+    assert ran == [] and report.ran == 0
+    assert (report.out, report.runs, report.seconds) == (out, 300, 0.0)
+    assert (report.backend, report.task_size, report.status) == ("-", 300, "complete")
     assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
     assert table(out).equals(table(reference))
 
