@@ -8,7 +8,7 @@ APT    := $(strip $(if $(filter 0,$(shell id -u)),,sudo) DEBIAN_FRONTEND=noninte
 # The explorer's browser test (tests/test_app_browser.py) drives this Chromium.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench mutants clean
 
 # Solara's browser files are fetched once with npm (python -m sim.app.assets): the explorer's
 # page needs them on a machine that cannot reach Solara's CDN.
@@ -43,5 +43,16 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_run.py
 	$(BIN)/python benchmarks/bench_sweep.py
 
+# Mutation testing of the rule modules (not part of `make test`; docs/testing.md). One worker;
+# `make mutants MUTANTS='sim.model.voting.*'` runs one module. The runner's mutants are only
+# its seeds and its resume logic.
+MUTANTS ?= sim.model.voting.* sim.model.coalition.* sim.model.utility.* \
+	sim.experiments.runner.x_run_seed* sim.experiments.runner.x_check_seed* \
+	sim.experiments.runner.x__task_size* sim.experiments.runner.x__run_locked* \
+	sim.model.protocols.* sim.model.model.*
+mutants: $(STAMP)
+	$(BIN)/mutmut run --max-children 1 $(foreach m,$(MUTANTS),'$(m)')
+	$(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis mutants

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +19,8 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.errors import OutputError
+from sim.errors import FolderError, OptionError, OutputError
+from sim.experiments import runner
 from sim.experiments import sweep as sw
 from sim.experiments.runner import Interrupted, Report
 from sim.model.simulate import make_model
@@ -89,6 +91,50 @@ def test_run_seeds_are_fixed_distinct_and_replay_with_stabsim_run(scenario_file,
             row["vote.P"],
         )
     assert len({r["outcome"] for r in t}) > 1  # the scenario really varies
+
+
+def test_run_seeds_are_63_bits_of_the_seed_sequence_of_each_run() -> None:
+    # The documented rule, computed a second way: the first 64-bit word of
+    # SeedSequence(seed, spawn_key=(run,)), halved (as a Python int) to fit a signed 63 bits.
+    def by_hand(seed: int, run: int) -> int:
+        word = np.random.SeedSequence(seed, spawn_key=(run,)).generate_state(1, np.uint64)[0]
+        return int(word) // 2
+
+    assert runner.run_seeds(7, 4) == [by_hand(7, i) for i in range(4)]
+    assert runner.run_seeds(0, 3) == [by_hand(0, i) for i in range(3)]
+    assert runner.run_seeds(7, 0) == []
+    runner.check_seed(0)  # 0 is a seed
+    with pytest.raises(OptionError) as err:
+        runner.check_seed(-1)
+    assert err.value.for_command_line() == "--seed: expected a whole number >= 0, got -1"
+
+
+class _Sized:
+    size_key = "chunk_size"
+
+
+@pytest.mark.parametrize("size", [0, -3, "4", 2.0, True, None])
+def test_resume_refuses_a_damaged_task_size_in_the_manifest(tmp_path, size) -> None:
+    with pytest.raises(
+        FolderError,
+        match=r"manifest\.json: damaged \(chunk_size is .*\); add force=True to start over$",
+    ):
+        runner._task_size({"chunk_size": size}, _Sized(), tmp_path)
+
+
+def test_resume_with_a_damaged_chunk_size_names_the_manifest(scenario_file, reference, tmp_path):
+    out = tmp_path / "damaged"
+    shutil.copytree(reference, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["status"], manifest["chunk_size"] = "running", 0
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(FolderError, match=r"/damaged/manifest\.json: damaged \(chunk_size is 0\)"):
+        do_sweep(scenario_file, out, runs=300, seed=7, workers=1, chunk_size=300, resume=True)
+
+
+def test_resume_keeps_the_task_size_of_the_manifest() -> None:
+    assert runner._task_size({"chunk_size": 1}, _Sized(), Path("x")) == 1
+    assert runner._task_size({"chunk_size": 50}, _Sized(), Path("x")) == 50
 
 
 # --- executors ----------------------------------------------------------------------------------
@@ -312,6 +358,94 @@ def test_the_restart_hint_of_a_forced_sweep_resumes_instead_of_starting_over(
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete" and len(manifest["resumed"]) == 1
     assert "--resume" in manifest["resumed"][0]["command"]
+
+
+def test_resume_of_a_complete_sweep_runs_nothing_and_clears_leftover_parts(
+    scenario_file, reference, tmp_path, monkeypatch
+):
+    ran = []
+    monkeypatch.setattr(sw, "run_chunk", lambda plan, chunk: ran.append(chunk.index))
+    out = tmp_path / "done"
+    shutil.copytree(reference, out)
+    (out / "parts").mkdir(exist_ok=True)
+    (out / "parts" / "runs-p0000-c000000.arrow").write_bytes(b"left by a cut clean-up")
+    report = do_sweep(scenario_file, out, runs=300, seed=7, workers=1, chunk_size=300, resume=True)
+    assert ran == []
+    assert (report.out, report.runs, report.ran, report.seconds) == (out, 300, 0, 0.0)
+    assert (report.backend, report.task_size, report.status) == ("-", 0, "complete")
+    assert not (out / "parts").exists()
+    assert table(out).equals(table(reference))
+
+
+def test_resume_into_a_folder_of_another_sweep_names_what_differs(
+    scenario_file, reference, tmp_path
+):
+    out = tmp_path / "other"
+    shutil.copytree(reference, out)
+    with pytest.raises(FolderError, match=r"holds a different sweep \(differs in seed\)"):
+        do_sweep(scenario_file, out, runs=300, seed=8, workers=1, chunk_size=300, resume=True)
+
+
+def test_force_over_a_complete_sweep_runs_every_chunk_again_rather_than_resume(
+    scenario_file, reference, tmp_path, monkeypatch
+):
+    real, ran = sw.run_chunk, []
+
+    def spy(plan, chunk):
+        ran.append(chunk.index)
+        return real(plan, chunk)
+
+    monkeypatch.setattr(sw, "run_chunk", spy)
+    out = tmp_path / "again"
+    shutil.copytree(reference, out)
+    # A manifest from before manifests listed their files: --force still knows the sweep's own.
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["files"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    report = do_sweep(scenario_file, out, runs=300, seed=7, workers=1, chunk_size=100, force=True)
+    assert ran == [0, 1, 2] and report.status == "fresh" and report.ran == 300
+    assert table(out).equals(table(reference))
+
+
+def test_resume_keeps_the_chunks_of_the_interrupted_run_whatever_chunk_size_it_is_given(
+    scenario_file, reference, tmp_path, monkeypatch
+):
+    real, ran = sw.run_chunk, []
+
+    def spy(plan, chunk):
+        ran.append(chunk.index)
+        if len(ran) == 4 and chunk.index == 3:
+            raise KeyboardInterrupt
+        return real(plan, chunk)
+
+    monkeypatch.setattr(sw, "run_chunk", spy)
+    out = tmp_path / "k"
+    with pytest.raises(Interrupted):
+        do_sweep(scenario_file, out, runs=300, seed=7, workers=1, chunk_size=50)
+    ran.clear()
+    # The manifest's 50-run chunks, not the 100 asked now: the three saved ones are kept.
+    report = do_sweep(scenario_file, out, runs=300, seed=7, workers=1, chunk_size=100, resume=True)
+    assert ran == [3, 4, 5] and report.task_size == 50 and report.ran == 150
+    assert report.repaired == []  # no saved part was damaged
+    assert table(out).equals(table(reference))
+
+
+def test_resume_after_the_merge_was_written_runs_nothing(
+    scenario_file, reference, tmp_path, monkeypatch
+):
+    ran = []
+    monkeypatch.setattr(sw, "run_chunk", lambda plan, chunk: ran.append(chunk.index))
+    out = tmp_path / "merged"
+    shutil.copytree(reference, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["status"] = "merged"  # killed between writing the table and marking it complete
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    report = do_sweep(scenario_file, out, runs=300, seed=7, workers=1, chunk_size=300, resume=True)
+    assert ran == [] and report.ran == 0
+    assert (report.out, report.runs, report.seconds) == (out, 300, 0.0)
+    assert (report.backend, report.task_size, report.status) == ("-", 300, "complete")
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+    assert table(out).equals(table(reference))
 
 
 def test_resume_runs_only_the_chunks_whose_parts_are_missing(

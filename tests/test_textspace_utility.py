@@ -95,3 +95,38 @@ def test_fixing_a_distribution_leaves_every_other_draw_unchanged(which: int, see
     after = fixed.draw(np.random.default_rng(seed)).sampled
     before.pop(path)
     assert after == before
+
+
+# Added for the mutation run (docs/testing.md, "Mutation testing").
+
+
+def test_clause_loss_padding_and_unordered_clauses() -> None:
+    # Two actors; an ordered clause with positions 0, 0.4 and padding, an unordered one.
+    positions = np.array([[0.0, 0.4, np.nan], [0.0, 0.0, 0.0]])
+    ideal = np.array([[0.4, 0.0], [1.0, 0.0]])
+    option_util = np.array([[[9, 9, 9], [1.0, 0.5, 0.0]], [[9, 9, 9], [0.0, 0.25, 1.0]]])
+    loss = ut.clause_loss(ideal, positions, option_util, np.array([False, True]))
+    expected = [[[0.4, 0.0, 1.0], [0.0, 0.5, 1.0]], [[1.0, 0.6, 1.0], [1.0, 0.75, 0.0]]]
+    np.testing.assert_allclose(loss, expected)
+
+
+def test_clause_weights_sum_to_one_and_no_salience_weighs_nothing() -> None:
+    weights = ut.clause_weights(np.array([[1.0, 3.0], [2.0, 0.0], [0.0, 0.0]]))
+    assert weights.tolist() == [[0.25, 0.75], [1.0, 0.0], [0.0, 0.0]]  # each actor's own
+    table = ut.weighted_table(np.array([[[0.5, 1.0], [0.2, 0.0]]]), np.array([[0.25, 0.75]]))
+    np.testing.assert_allclose(table, [[[-0.125, -0.25], [-0.15, 0.0]]])
+
+
+def test_red_lines_and_the_best_allowed_text() -> None:
+    # One actor, two clauses of three options; option 2 of clause 0 is its best and a red line.
+    table = np.array([[[-0.3, -0.1, 0.0], [-0.2, 0.0, -0.4]]])
+    red = np.zeros((1, 2, 3), dtype=bool)
+    red[0, 0, 2] = True
+    texts = np.array([[2, 1], [1, 1], [0, 2]])
+    assert ut.crosses_red_line(red, texts).tolist() == [[True, False, False]]
+    assert ut.ideal_text(table, np.ones_like(red)).tolist() == [[2, 1]]
+    assert ut.ideal_text(table, ~red).tolist() == [[1, 1]]
+    # A tie weight of 0.3 leaves 0.7 on the actor's own utility, whatever its size.
+    np.testing.assert_allclose(
+        ut.tie_matrix(np.array([[0.0, 0.3], [0.1, 0.0]])), [[0.7, 0.3], [0.1, 0.9]]
+    )
