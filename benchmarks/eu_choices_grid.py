@@ -1,6 +1,8 @@
 """Every combination of the expected-utility model's open choices on DEU III.
 
-    python benchmarks/eu_choices_grid.py [../shared/data/deu3_public.tsv]
+    python benchmarks/eu_choices_grid.py [DEU_FILE]
+
+DEU_FILE is the public DEU III table (Thomson et al.), as `stabsim deu` reads it.
 
 Prints the configurations with the lowest mean and the lowest median absolute error (0-100
 scale), next to the compromise baseline; asserts nothing. About two minutes on one core.
