@@ -237,11 +237,11 @@ def misfit(value: Any, shape: Any, where: str = "") -> str | None:
     return None
 
 
-def _check_sum(path: Path, manifest: dict[str, Any] | None, data: bytes | None = None) -> bytes:
+def _check_sum(path: Path, manifest: dict[str, Any] | None) -> bytes:
     """The bytes of a finished job's file, refused if they differ from the SHA-256 its
     manifest recorded when the job finished (a folder from before checksums is not checked)."""
     try:
-        data = path.read_bytes() if data is None else data
+        data = path.read_bytes()
     except OSError as exc:
         raise ResultsError(f"{path}: cannot read: {' '.join(str(exc).split())}") from None
     sums = (manifest or {}).get("checksums")
@@ -286,8 +286,13 @@ class SweepFolder:
         path = folder / "manifest.json"
         manifest = _read_json(path) if path.is_file() else {}
         self.manifest: dict[str, Any] = manifest if isinstance(manifest, dict) else {}
-        _check_sum(folder / "summary.json", self.manifest)
-        summary = _read_json(folder / "summary.json")
+        raw = _check_sum(folder / "summary.json", self.manifest)  # read once, checked, parsed
+        try:
+            summary = json.loads(raw)
+        except ValueError as exc:
+            raise ResultsError(
+                f"{folder}/summary.json: cannot read: {' '.join(str(exc).split())}"
+            ) from None
         if not isinstance(summary, dict) or not summary.get("points"):
             raise ResultsError(f"{folder}/summary.json: no points (not a stabsim summary)")
         wrong = misfit(summary, SUMMARY) or (
