@@ -6,13 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from sim.cli import main
 from sim.model.protocols import REGISTRY
 from sim.model.protocols.compromise import compromise_text, weighted_mean_position
 from sim.model.protocols.expected_utility import EUConfig, eu_round
 from sim.model.simulate import make_model, run
-from sim.scenario.compiled import load_scenario
+from sim.scenario.compiled import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -57,15 +58,21 @@ def test_expected_utility_on_minimal_by_hand(minimal):
     np.testing.assert_allclose(m.protocol.x[0], [0.5, 1.0, 0.5, 1.0])  # E, P swapped 5 times
 
 
-def hand_round(x, c, s, q, t, perceived):
-    """One round of the paper's model in plain scalar arithmetic (independent of sim)."""
+def hand_round(x, c, s, q, t, perceived, rule="share", choose="least", draws=None):
+    """One round of the paper's model in plain scalar arithmetic (independent of sim).
+    ``rule``: the share of votes (share) or the net vote (net) as the chance of prevailing;
+    ``choose``: the offer that moves the target least (least) or the challenger with the
+    largest expected utility (best); ``draws`` (n x n uniforms): a lottery decides conflicts,
+    the target losing to challenger i when ``draws[i][j]`` < P(i prevails)."""
     n = len(x)
     w = [c[i] * s[i] for i in range(n)]
     mu = sum(w[i] * x[i] for i in range(n)) / sum(w)
 
     def prob(i, j):
         v = [w[k] * (abs(x[k] - x[j]) - abs(x[k] - x[i])) for k in range(n)]
-        return sum(max(a, 0) for a in v) / sum(abs(a) for a in v)
+        total = sum(abs(a) for a in v)  # 0 when i and j hold the same position
+        top = sum(max(a, 0) for a in v) if rule == "share" else max(sum(v), 0)
+        return top / total if total else 0.0
 
     def eu(i, j, r):  # i challenges j, judged with exponent r
         def u(b):
@@ -79,27 +86,30 @@ def hand_round(x, c, s, q, t, perceived):
 
     security = [sum(eu(j, i, 1.0) for j in range(n) if j != i) for i in range(n)]
     hi, lo = max(security), min(security)
-    big_r = [(2 * sec - hi - lo) / (hi - lo) for sec in security]
+    big_r = [(2 * sec - hi - lo) / (hi - lo) if hi > lo else 0.0 for sec in security]
     r = [(1 - b / 3) / (1 + b / 3) for b in big_r]
     new = list(x)
     for j in range(n):
-        moves = []
+        moves = []  # (where j would move, the challenger's expected utility)
         for i in range(n):
-            if i == j:
+            if i == j or abs(x[i] - x[j]) <= 1e-12:
                 continue
             ui = eu(i, j, r[j] if perceived else r[i])
             uj = eu(j, i, r[j])
             if ui <= 0:
                 continue
-            if uj > 0:
-                if uj < ui:
-                    moves.append(x[i])
-            elif abs(uj) >= ui:
-                moves.append(x[i])
-            else:
-                moves.append(x[j] + (x[i] - x[j]) * abs(uj) / ui)
-        if moves:
-            new[j] = min(moves, key=lambda m: abs(m - x[j]))
+            if uj > 0:  # conflict: j moves to i's position if it loses
+                loses = uj < ui if draws is None else draws[i][j] < prob(i, j)
+                if loses:
+                    moves.append((x[i], ui))
+            elif abs(uj) >= ui:  # capitulation
+                moves.append((x[i], ui))
+            else:  # compromise
+                moves.append((x[j] + (x[i] - x[j]) * abs(uj) / ui, ui))
+        if moves and choose == "least":
+            new[j] = min(moves, key=lambda m: abs(m[0] - x[j]))[0]
+        elif moves:
+            new[j] = max(moves, key=lambda m: m[1])[0]
     return new
 
 
@@ -112,6 +122,78 @@ def test_expected_utility_three_actors_one_issue(perceived, q, t):
     want = hand_round(x, c, s, q, t, perceived)
     np.testing.assert_allclose(got[0], want, atol=1e-12)
     assert not np.allclose(want, x)  # the example does move someone
+
+
+@pytest.mark.parametrize("lottery", [False, True])
+@pytest.mark.parametrize(("rule", "choose"), [("share", "least"), ("net", "least"),
+                                              ("share", "best"), ("net", "best")])  # fmt: skip
+def test_expected_utility_rounds_under_each_choice_the_paper_leaves_open(rule, choose, lottery):
+    """Five actors on two issues at once (a batch), every variant of EUConfig against the
+    scalar round: the chance of prevailing, whose offer is taken, and a lottery for conflicts
+    (its draws taken from the same seeded generator)."""
+    xs = [[0.0, 0.3, 0.45, 0.8, 1.0], [0.2, 0.25, 0.6, 0.9, 0.1]]
+    c, s = [1.0, 0.5, 0.8, 0.3, 0.9], [0.9, 0.6, 0.4, 0.8, 0.5]
+    cfg = EUConfig(prob=rule, choose=choose, conflict="lottery" if lottery else "deterministic",
+                   q=0.7, t=0.4)  # fmt: skip
+    draws = np.random.default_rng(11).random((2, 5, 5)) if lottery else None
+    got = eu_round(np.array(xs), np.array([c, c]), np.array([s, s]), np.ones((2, 5), bool), cfg,
+                   np.random.default_rng(11) if lottery else None)  # fmt: skip
+    for b, x in enumerate(xs):
+        want = hand_round(x, c, s, cfg.q, cfg.t, True, rule, choose,
+                          None if draws is None else draws[b])  # fmt: skip
+        np.testing.assert_allclose(got[b], want, atol=1e-12)
+        assert not np.allclose(want, x)
+
+
+def test_the_variants_give_different_rounds():
+    """The variants above are not all the same round in disguise: each choice changes where
+    someone moves in this example (so a variant silently ignored would fail there)."""
+    x, c, s = [0.0, 0.3, 0.45, 0.8, 1.0], [1.0, 0.5, 0.8, 0.3, 0.9], [0.9, 0.6, 0.4, 0.8, 0.5]
+    base = hand_round(x, c, s, 0.7, 0.4, True)
+    assert hand_round(x, c, s, 0.7, 0.4, True, rule="net") != base
+    assert hand_round(x, c, s, 0.7, 0.4, True, choose="best") != base
+    draws = np.random.default_rng(11).random((5, 5))
+    assert hand_round(x, c, s, 0.7, 0.4, True, draws=draws) != base
+
+
+def test_challenge_expected_utility_elementwise_by_hand():
+    """The paper's E^i U_ij at scattered points, with risk exponents other than 1 and every
+    term of the formula (the status quo's chance q below 1, t between 0 and 1)."""
+    from sim.model.protocols.expected_utility import challenge_eu
+
+    rng = np.random.default_rng(5)
+    d, dm, st, p, r = rng.random((5, 1, 4, 4))
+    r = 0.5 + r  # exponents from 0.5 to 1.5
+    for q, t in [(0.3, 0.6), (1.0, 0.2)]:
+        got = challenge_eu(d, dm, st, p, r, q, t)
+
+        def u(b, r):
+            return 2 - 4 * max(b, 0.0) ** r
+
+        for i, j in np.ndindex(4, 4):
+            a, m, sj, pj, rj = d[0, i, j], dm[0, i, j], st[0, i, j], p[0, i, j], r[0, i, j]
+            want = (sj * (pj * u(0.5 - a / 2, rj) + (1 - pj) * u(0.5 + a / 2, rj))
+                    + (1 - sj) * u(0.5 - a / 2, rj) - q * u(0.5, rj)
+                    - (1 - q) * (t * u(0.5 - (m + a) / 4, rj) + (1 - t) * u(0.5 + (m + a) / 4, rj)))  # fmt: skip
+            assert got[0, i, j] == pytest.approx(want, abs=1e-12)
+
+
+def test_success_probability_and_weighted_mean_by_hand():
+    from sim.model.protocols.expected_utility import success_probability, weighted_mean
+
+    # positions 0, .5, 1 with weights 1, 2, 3: P(0 over 1): voter 0 gains 1 (weight 1), voter
+    # .5 is indifferent, voter 1 loses 1 (weight 3): share 1 / 4, net max(1 - 3, 0) / 4 = 0
+    x, w = np.array([[0.0, 0.5, 1.0]]), np.array([[1.0, 2.0, 3.0]])
+    share, net = success_probability(x, w), success_probability(x, w, "net")
+    assert share[0, 0, 2] == pytest.approx(0.25) and net[0, 0, 2] == 0.0
+    assert share[0, 2, 0] == pytest.approx(0.75) and net[0, 2, 0] == pytest.approx(0.5)
+    # 0.5 over 1: voter 0 gains .5 (x1), voter .5 gains .5 (x2), voter 1 loses .5 (x3): 1.5 / 3
+    assert share[0, 1, 2] == pytest.approx(0.5) and net[0, 1, 2] == 0.0
+    assert share[0, 1, 1] == 0.0 and net[0, 1, 1] == 0.0  # no contest with oneself
+    # weighted means row by row; weights that sum below 1 still count, no weight is NaN
+    got = weighted_mean(np.array([[0.0, 1.0], [0.2, 0.6], [0.3, 0.9]]),
+                        np.array([[1.0, 3.0], [0.1, 0.1], [0.0, 0.0]]))  # fmt: skip
+    assert got[:2].tolist() == pytest.approx([0.75, 0.4]) and np.isnan(got[2])
 
 
 @pytest.mark.parametrize("protocol", ["compromise", "expected-utility"])
@@ -168,3 +250,174 @@ def test_every_protocol_a_file_may_name_has_a_class_and_no_more():
     from sim.scenario.schema import PROTOCOLS
 
     assert set(REGISTRY) == set(PROTOCOLS) and all(REGISTRY[n].name == n for n in REGISTRY)
+
+
+# --- the pure helpers the protocols build on, by hand ---------------------------------------
+
+
+def test_weighted_median_is_the_first_position_holding_half_the_weight():
+    from sim.model.protocols.expected_utility import weighted_median
+
+    x = np.array([[0.9, 0.1, 0.5], [0.9, 0.1, 0.5], [0.9, 0.1, 0.5], [0.2, 0.8, 0.4]])
+    w = np.array([[1, 1, 1], [1, 3, 1], [3, 1, 1], [1, 1, 2]], dtype=float)
+    # in order .1 .5 .9: equal weights -> .5; 3 of 5 on .1 -> .1; cum 1, 2, 5 (half 2.5) -> .9;
+    # last row in order .2 (1) .4 (2) .8 (1): cum 1, 3, 4 (half 2) -> .4
+    assert weighted_median(x, w).tolist() == [0.5, 0.1, 0.9, 0.4]
+    # exactly half the weight on the first position: it is the median; no weight never counts
+    assert weighted_median(np.array([[0.3, 0.7]]), np.array([[1.0, 1.0]])).tolist() == [0.3]
+    assert weighted_median(np.array([[0.1, 0.5, 0.9]]), np.array([[0.0, 0.0, 1.0]])).tolist() == [
+        0.9
+    ]
+
+
+def test_the_first_penholders_concession_space_and_package_by_hand():
+    from sim.model.protocols.penholder_v1 import concession_space, strongest_demands
+
+    option_mask = np.array([[1, 1, 1, 1], [1, 1, 1, 0]], dtype=bool)  # clause 1 has 3 options
+    ordered = np.array([True, False])
+    draft = np.array([1, 0])
+    # demands: clause 0 -> option 3 (ordered: 1, 2 and 3 reachable), clause 1 -> option 2
+    # (unordered: only the draft's 0 and the demanded 2)
+    mask = concession_space(draft, np.array([0, 1]), np.array([3, 2]), option_mask, ordered)
+    assert mask.tolist() == [[False, True, True, True], [True, False, True, False]]
+    # a demand below the draft opens the options down to it
+    mask = concession_space(draft, np.array([0]), np.array([0]), option_mask, ordered)
+    assert mask.tolist() == [[True, True, False, False], [True, False, False, False]]
+
+    # the strongest demand on each clause is granted; a clause nobody demands keeps the draft
+    draft = np.array([0, 0, 0])
+    package = strongest_demands(draft, np.array([0, 0, 2]), np.array([1, 2, 1]),
+                                np.array([0.5, 0.7, 0.1]))  # fmt: skip
+    assert package.tolist() == [2, 0, 1] and draft.tolist() == [0, 0, 0]
+    package = strongest_demands(draft, np.array([0, 0]), np.array([2, 1]), np.array([0.9, 0.2]))
+    assert package.tolist() == [2, 0, 0]
+
+
+def synthetic_deu(seed: int = 4, issues: int = 5, actors: int = 7):
+    """A made-up DEU-shaped table (positions 0..100 with gaps, saliences, capabilities)."""
+    from sim.experiments.deu import DeuData
+
+    rng = np.random.default_rng(seed)
+    position = rng.integers(0, 101, (issues, actors)).astype(float)
+    position[rng.random((issues, actors)) < 0.2] = np.nan
+    salience = rng.integers(0, 101, (issues, actors)).astype(float)
+    return DeuData(
+        source="synthetic", actors=("com", "ep", *(f"s{i}" for i in range(actors - 2))),
+        proposal=np.arange(issues), issue=np.ones(issues, int),
+        rule=tuple("Unan" if i % 2 else "QMV" for i in range(issues)),
+        position=position, salience=salience, capability=rng.uniform(1, 10, actors),
+        reference=np.full(issues, np.nan), outcome=rng.integers(0, 101, issues).astype(float),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("protocol", ["compromise", "expected-utility"])
+def test_the_batch_forecast_of_one_clause_issues_equals_full_model_runs(protocol):
+    """`forecast_scale` (the batch the DEU III validation uses) tables what a full model of each
+    issue tables; the same check as test_deu's, on made-up issues, so it runs without the data."""
+    from sim.experiments import deu
+
+    data = synthetic_deu()
+    batch = deu.predict(data, protocol, runs=2)
+    np.testing.assert_array_equal(batch, deu.predict_models(data, protocol, runs=2))
+    assert len(np.unique(batch)) > 2  # the issues differ, so the check can fail
+
+
+def test_the_expected_utility_forecast_plays_rounds_until_positions_settle():
+    """eu_forecast against the scalar rounds of ``hand_round``: rounds until no one moves more
+    than ``tol`` (at most ``rounds``), then the capability x salience weighted mean."""
+    from sim.model.protocols.expected_utility import ExpectedUtilityProtocol, eu_forecast
+
+    x, c, s = [0.0, 0.4, 1.0, 0.7], [1.0, 0.6, 0.8, 0.3], [0.9, 0.5, 0.7, 0.6]
+    seen = []
+    for rounds in (1, 2, 10):
+        cfg = EUConfig(rounds=rounds)
+        want, played = list(x), 0
+        while played < rounds:
+            played += 1
+            new = hand_round(want, c, s, cfg.q, cfg.t, True)
+            settled = max(abs(a - b) for a, b in zip(new, want, strict=True)) <= cfg.tol
+            want = new
+            if settled:
+                break
+        w = [ci * si for ci, si in zip(c, s, strict=True)]
+        mean = sum(wi * xi for wi, xi in zip(w, want, strict=True)) / sum(w)
+        got, pos, n = eu_forecast(np.array([x]), np.array([c]), np.array([s]),
+                                  np.ones((1, 4), bool), cfg)  # fmt: skip
+        assert n == played and got[0] == pytest.approx(mean, abs=1e-12)
+        np.testing.assert_allclose(pos[0], want, atol=1e-12)
+        batch = ExpectedUtilityProtocol(cfg).forecast_scale(
+            np.array([x]), np.array([c]), np.array([s]), np.ones((1, 4), bool), [1, 2, 3]
+        )
+        assert batch.shape == (1, 3) and batch[0].tolist() == pytest.approx([mean] * 3, abs=1e-12)
+        seen.append(played)
+    assert seen == [1, 2, 5]  # with ten rounds allowed, positions settle after the fifth
+
+
+def unordered_and_unweighed() -> Scenario:
+    """The minimal case with E now preferring a UN lead (so the compromise lead, by weighted
+    utility, is 'un', the second option) and a third clause nobody weighs (salience 0 for
+    every actor), which the opening draft sets to its second option."""
+    data = yaml.safe_load((ROOT / "scenarios" / "minimal.yaml").read_text())
+    data["actors"]["E"]["utility"] = {"lead": {"regional": 0.0, "un": 1.0}}
+    data["clauses"]["duration"] = {"label": "Duration", "kind": "ordered",
+                                   "options": {"short": "Six months.", "long": "Two years."}}  # fmt: skip
+    data["negotiation"]["opening_draft"] = {"duration": "long"}
+    return Scenario.from_data(data)
+
+
+@pytest.mark.parametrize("protocol", ["compromise", "expected-utility"])
+def test_the_compromise_takes_the_weighted_utility_option_and_keeps_an_unweighed_clause(protocol):
+    # lead: E (weight .5) un 1, regional 0; P (.5) un 1, regional .6; Q and T do not weigh it:
+    # un scores 1.0 against regional .3. Duration: nobody weighs it, the opening draft's stays.
+    # The mandate is the hand-worked 'endorses' (test_compromise_on_minimal_by_hand).
+    r = run(unordered_and_unweighed(), seed=1, protocol=protocol)
+    assert r.text == {"mandate": "endorses", "lead": "un", "duration": "long"}
+    assert r.opening["duration"] == "long"
+    changed = [p.changed for p in r.path]
+    # the compromise is drafted in one round; the expected-utility positions never settle here
+    # (E and P swap every round, test_expected_utility_on_minimal_by_hand), so every round moves
+    assert changed == ([True] if protocol == "compromise" else [True] * 5)
+
+
+def test_expected_utility_tables_when_positions_settle_and_says_which_rounds_moved():
+    """On made-up one-clause issues the model tables the forecast in the round the positions
+    settle (no one moves more than ``tol``), at the latest after ``rounds``; each round's record
+    says whether anyone moved."""
+    from sim.experiments import deu
+
+    data, cfg = synthetic_deu(seed=1), EUConfig()  # issues settling after 3, 4 and 5 rounds
+    seen = set()
+    for k in range(len(data.outcome)):
+        who = deu.participants(data, k)
+        x = data.position[k, who][None, :] / 100.0
+        c = (data.capability[who] / data.capability.max())[None, :]
+        s = data.salience[k, who][None, :] / 100.0
+        moved = []
+        for _ in range(cfg.rounds):
+            new = eu_round(x, c, s, np.ones_like(x, bool), cfg)
+            moved.append(bool(np.abs(new - x).max() > cfg.tol))
+            x = new
+            if not moved[-1]:
+                break
+        r = make_model(deu.issue_scenario(data, k, "expected-utility"), 1).run()
+        assert r.rounds == len(moved) and [p.changed for p in r.path] == moved, k
+        seen.add(len(moved))
+    assert len(seen) > 1 and min(seen) < cfg.rounds  # some issues settle early, some do not
+
+
+@pytest.mark.parametrize("choose", ["least", "best"])
+def test_an_actor_not_taking_part_neither_moves_nor_counts(choose):
+    """With actor 2 inactive (no position or no salience on the issue), a round moves the
+    others exactly as a round among them alone would, and leaves actor 2 where it was."""
+    x, c, s = [0.0, 0.3, 0.45, 0.8, 1.0], [1.0, 0.5, 0.8, 0.3, 0.9], [0.9, 0.6, 0.4, 0.8, 0.5]
+    active = np.array([[True, True, False, True, True]])
+    cfg = EUConfig(choose=choose, q=0.7, t=0.4)
+    got = eu_round(np.array([x]), np.array([c]), np.array([s]), active, cfg)[0]
+    keep = [0, 1, 3, 4]
+    want = hand_round([x[i] for i in keep], [c[i] for i in keep], [s[i] for i in keep],
+                      cfg.q, cfg.t, True, choose=choose)  # fmt: skip
+    np.testing.assert_allclose(got[keep], want, atol=1e-12)
+    assert got[2] == x[2] and not np.allclose(want, [x[i] for i in keep])
+    # and the round among all five is a different round (actor 2 would have counted)
+    everyone = hand_round(x, c, s, cfg.q, cfg.t, True, choose=choose)
+    assert not np.allclose([everyone[i] for i in keep], want)

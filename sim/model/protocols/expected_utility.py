@@ -118,8 +118,10 @@ def risk_exponents(x: np.ndarray, s: np.ndarray, p: np.ndarray, active: np.ndarr
     eu = challenge_eu(dist, np.abs(x[:, :, None] - mu), s[:, None, :], p, np.ones(()), cfg.q, cfg.t)
     pair = active[:, :, None] & active[:, None, :] & ~np.eye(x.shape[1], dtype=bool)
     security = np.where(pair, eu, 0.0).sum(axis=1)  # S_i = sum_j E^j U_ji
-    hi = np.where(active, security, -np.inf).max(axis=1, keepdims=True)
-    lo = np.where(active, security, np.inf).min(axis=1, keepdims=True)
+    # the range of security among the active (an issue nobody takes part in has none)
+    hi = np.where(active, security, -np.inf).max(axis=1, keepdims=True, initial=-np.inf)
+    lo = np.where(active, security, np.inf).min(axis=1, keepdims=True, initial=np.inf)
+    hi, lo = np.where(active.any(axis=1, keepdims=True), (hi, lo), 0.0)
     span = hi - lo
     big_r = np.divide(2 * security - hi - lo, span, out=np.zeros_like(security),
                       where=active & (span > 0))  # fmt: skip
