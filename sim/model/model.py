@@ -143,7 +143,6 @@ class NegotiationModel(mesa.Model):
         self._actors: list[StateActor] | None = None
         self.actor_index = np.arange(A)
         self.presses = self.channel > 0  # who can press for changes at all
-        self.no_votes = np.zeros((len(self.members), 0))  # a view's votes, not yet computed
 
         # State the protocol and the agents read and write.
         self.intention = np.full(A, -1)
@@ -235,20 +234,20 @@ class NegotiationModel(mesa.Model):
                                      float(p.region_weight), float(p.sovereignty_weight))  # fmt: skip
         return gap, self.member_lower[:, None] - dcost[None, :]
 
-    def near_view(self, f: Facts, table: np.ndarray | None = None) -> Assessment:
-        """Every actor's utility of a draft's neighbourhood (from the draft's and each change's
-        difference; ``table``: the tie-weighted utility table to use, by default the actors'
-        present one) and the red lines crossed; vote probabilities come with
-        :meth:`near_votes`, only for the texts that need them."""
-        eff = near_utility(self.eff_table if table is None else table, f)
-        return Assessment(eff, f.red, self.no_votes, self.no_votes, self.no_votes[0])
+    def near_view(self, f: Facts, table: np.ndarray | None = None) -> np.ndarray:
+        """(A, n) every actor's tie-weighted utility of a draft's neighbourhood, from the
+        draft's and each change's difference (``table``: the utility table to use, by default
+        the actors' present one); vote probabilities come with :meth:`near_votes`, only for
+        the texts that need them."""
+        return near_utility(self.eff_table if table is None else table, f)
 
-    def near_votes(self, a: Assessment, f: Facts, rows: np.ndarray,
+    def near_votes(self, eff: np.ndarray, f: Facts, rows: np.ndarray,
                    gaps: tuple[np.ndarray, np.ndarray] | None = None) -> Assessment:  # fmt: skip
-        """``a`` narrowed to the texts ``rows``, with members' vote probabilities and the chances
-        of adoption and of enough yes votes. ``gaps``: :meth:`gaps_given` of all of ``a``'s
-        texts, when in hand (used without context, where each text's gap is its own)."""
-        eff, red = a.eff[:, rows], f.red[:, rows]
+        """The texts ``rows`` of a neighbourhood (``eff``: its :meth:`near_view`) with members'
+        vote probabilities and the chances of adoption and of enough yes votes. ``gaps``:
+        :meth:`gaps_given` of all the neighbourhood's texts, when in hand (used without
+        context, where each text's gap is its own)."""
+        eff, red = eff[:, rows], f.red[:, rows]
         if gaps is not None and not self.has_context:
             gap, lower = gaps[0][:, rows], gaps[1]
         else:

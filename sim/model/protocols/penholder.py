@@ -93,29 +93,29 @@ class PenholderProtocol:
         # Aspirations reach the reservation on the day of the vote, after the last round.
         t, last, deadline = model.steps, sc.max_rounds, sc.max_rounds + 1
         f = facts(sc, model.draft)
-        a = model.near_view(f)
+        eff = model.near_view(f)
         members = model.members
 
         # 1. Intentions on the current draft, with what surrounds the vote.
-        gap, lower = model.gaps_given(a.eff, f.consent, f.stance)
+        gap, lower = model.gaps_given(eff, f.consent, f.stance)
         lower_of = (lambda k: lower) if lower.ndim == 1 else (lambda k: lower[:, k])
-        intention = np.full(len(a.eff), -1)  # off the Council there is no vote to intend
+        intention = np.full(len(eff), -1)  # off the Council there is no vote to intend
         intention[members] = vt.intentions_given(gap[:, 0], lower_of(0), f.member_red[:, 0])
         model.intention = intention
 
         # 2. Pressure: amendments from actors below their aspiration; caucuses together.
-        view = a.eff.copy()  # members see texts with what surrounds the vote
+        view = eff.copy()  # members see texts with what surrounds the vote
         view[members] = gap + model.member_sq[:, None]
         weight, pick, pressing = self.pressure(model, f, view, t, deadline)
 
         # 3. The revision, among the texts within the drafting side's aspiration.
-        utility = self.weights @ a.eff[sc.drafters]
+        utility = self.weights @ eff[sc.drafters]
         allowed = f.allowed
         floor = aspiration(t, deadline, self.start_utility, self.sq, float(p.firmness))
         within = allowed & (utility >= floor - EPS)
         within[0] = True  # the current draft always stays on the table
         rows = np.flatnonzero(within)
-        v = model.near_votes(a, f, rows, (gap, lower))
+        v = model.near_votes(eff, f, rows, (gap, lower))
         cand = 1 + pick[pressing]  # candidate row of each actor's amendment
         pressed = view[pressing]
         base = pressed[:, 0]
@@ -149,7 +149,7 @@ class PenholderProtocol:
             and t < last
             and not changed
             and not held
-            and self.hopeless(model, f, a, utility, allowed, float(p.withdraw_threshold))
+            and self.hopeless(model, f, eff, utility, allowed, float(p.withdraw_threshold))
         ):
             if worth[k] > self.sq + EPS:  # the veto on the record is worth more than nothing
                 table = True
@@ -234,18 +234,21 @@ class PenholderProtocol:
         pos, util = soften(model.ideal_pos, model.option_util, model.draft,
                            model.space.positions, p.flexibility, sc.unordered)  # fmt: skip
         loss = ut.clause_loss(pos, model.space.positions, util, sc.unordered)
-        a = model.near_view(f, ut.mix(ut.weighted_table(loss, model.clause_weights), model.mixing))
-        utility = self.weights @ a.eff[sc.drafters]
+        softened = ut.mix(ut.weighted_table(loss, model.clause_weights), model.mixing)
+        eff = model.near_view(f, softened)
+        utility = self.weights @ eff[sc.drafters]
         floor = aspiration(t, deadline, self.start_utility, self.sq, float(p.firmness))
         reach = allowed & (utility >= floor - EPS)
         reach[0] = True
         rows = np.flatnonzero(reach)
-        later = self.value(model, model.near_votes(a, f, rows), f, rows, utility[rows])
+        later = self.value(model, model.near_votes(eff, f, rows), f, rows, utility[rows])
         return bool(patience * later.max() > now + EPS)
 
-    def hopeless(self, model: NegotiationModel, f: Facts, a: Assessment, utility: np.ndarray,
+    def hopeless(self, model: NegotiationModel, f: Facts, eff: np.ndarray, utility: np.ndarray,
                  allowed: np.ndarray, threshold: float) -> bool:  # fmt: skip
         """No text within reach that the drafting side prefers to no resolution has the chance
         of adoption it needs, even conceding all the way to its status quo."""
         rows = np.flatnonzero(allowed & (utility >= self.sq - EPS))
-        return not len(rows) or not bool((model.near_votes(a, f, rows).p_adopt >= threshold).any())
+        if not len(rows):
+            return True
+        return not bool((model.near_votes(eff, f, rows).p_adopt >= threshold).any())
