@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -260,3 +261,88 @@ def test_states_are_mesa_agents_that_show_their_state(gaza: Scenario) -> None:
     assert demanders and {d["actor"] for d in model.path[0].demands} == {a.code for a in demanders}
     assert all(a.amendment and a.demand[0] in a.amendment for a in demanders)
     assert {d["actor"] for d in model.path[0].amendments} == {a.code for a in demanders}
+
+
+# --- the chances the negotiation works with are the vote rule's ---------------------------------
+
+
+def _with_context() -> Scenario:
+    """Gaza with what surrounds a vote switched on: the Arab League requesting the force, Russia
+    and China minding the host's sovereignty, a caucus that votes together."""
+    from tests.test_negotiation import _region
+
+    data = _region("request").data
+    for a in ("RUS", "CHN"):
+        data["actors"][a]["sovereignty"] = 1.0
+    data["behaviour"] = {"sovereignty_weight": 0.5, "caucus_cohesion": 0.5}
+    return Scenario.from_data(data)
+
+
+def _with_an_absent_member() -> Scenario:
+    """The minimal case with vote noise, and Q absent from the vote."""
+    data = yaml.safe_load((SCENARIOS / "minimal.yaml").read_text())
+    for actor in ("E", "P", "Q"):
+        data["actors"][actor]["vote"]["noise"] = 0.1
+    data["council"]["absent"] = ["Q"]
+    return Scenario.from_data(data)
+
+
+@pytest.mark.parametrize("case", ["gaza", "haiti", "absent", "context"])
+def test_the_chance_recorded_each_round_is_the_exact_chance_of_that_draft(case: str) -> None:
+    """The default protocol scores a draft's neighbourhood from differences (near_votes); each
+    round's recorded chance must equal the model's direct assessment of the same text, with
+    everything that surrounds the vote (Gaza: host and regional bodies) and absences; and the
+    tabled draft carries the chance of its last round."""
+    sc = {
+        "gaza": lambda: load_scenario(GAZA),
+        "haiti": lambda: load_scenario(SCENARIOS / "haiti_mss_2023.yaml"),
+        "absent": _with_an_absent_member,
+        "context": _with_context,
+    }[case]()
+    if case == "context":
+        assert make_model(sc, 0).has_context
+    checked = 0
+    for seed in range(6):
+        m = make_model(sc, seed)
+        seen: list[tuple[float, float]] = []
+        record = m.record_round
+
+        def spy(text, p_adopt, *args, _m=m, _seen=seen, _record=record, **kwargs):
+            _seen.append((p_adopt, float(_m.assess(text[None, :]).p_adopt[0])))
+            return _record(text, p_adopt, *args, **kwargs)
+
+        m.record_round = spy
+        r = m.run()
+        for got, want in seen:
+            assert got == pytest.approx(want, abs=1e-9), (seed, seen)
+        checked += len(seen)
+        if r.drafts:
+            assert r.drafts[0].p_adopt == r.path[-1].p_adopt == round(seen[-1][1], 6)
+    assert checked >= 6 and any(0 < want < 1 for got, want in seen)
+
+
+def test_without_rival_drafts_a_vetoed_draft_is_the_only_vote() -> None:
+    """`negotiation.rival_drafts: false`: after a veto no permanent member tables its own text
+    (with it, P's rival passes: test_negotiation's rival case under the first protocol)."""
+    from tests.test_negotiation import _rival_case
+
+    data = _rival_case().data
+    assert (
+        sim.run(Scenario.from_data(data), seed=1, protocol="penholder-v1").adopted_draft_by == "P"
+    )
+    data = {**data, "negotiation": {**data["negotiation"], "rival_drafts": False}}
+    r = sim.run(Scenario.from_data(data), seed=1, protocol="penholder-v1")
+    assert r.outcome == "vetoed" and len(r.drafts) == 1 and r.drafts[0].by == "E"
+
+
+def test_a_draft_short_of_votes_is_not_vetoed_even_with_a_permanent_no() -> None:
+    """A veto needs the yes votes: a draft that falls short fails, whoever votes no
+    (DraftVote.vetoed_by is empty, the outcome 'failed')."""
+    data = yaml.safe_load((SCENARIOS / "minimal.yaml").read_text())
+    # E tables at once whatever its chance; P (veto) and Q dislike the text: one yes of two
+    data["negotiation"].update(tabling_threshold=0.0, withdraw_threshold=0.0, rival_drafts=False)
+    data["actors"]["Q"]["status_quo"] = 1.0
+    data["actors"]["P"]["status_quo"] = 1.0
+    r = sim.run(Scenario.from_data(data), seed=1)
+    assert r.drafts[0].tally["yes"] == 1 and r.drafts[0].votes["P"] == "no"
+    assert r.outcome == "failed" and r.vetoed_by == [] and r.drafts[0].vetoed_by == []
