@@ -291,6 +291,11 @@ def test_the_first_penholders_concession_space_and_package_by_hand():
     assert package.tolist() == [2, 0, 1] and draft.tolist() == [0, 0, 0]
     package = strongest_demands(draft, np.array([0, 0]), np.array([2, 1]), np.array([0.9, 0.2]))
     assert package.tolist() == [2, 0, 0]
+    # equal weights: the later demand wins, however many there are (a stable order: numpy's
+    # default sort is not stable on arrays this long)
+    weight = np.random.default_rng(2).integers(0, 3, 100).astype(float)  # many ties at 2
+    package = strongest_demands(np.zeros(1, int), np.zeros(100, int), np.arange(100), weight)
+    assert package.tolist() == [np.flatnonzero(weight == 2)[-1]]
 
 
 def synthetic_deu(seed: int = 4, issues: int = 5, actors: int = 7):
