@@ -476,6 +476,89 @@ def test_resume_runs_only_the_chunks_whose_parts_are_missing(
     assert table(out).equals(table(reference))
 
 
+def test_resume_reruns_a_damaged_part_and_says_so_in_the_manifest(
+    scenario_file, reference, tmp_path, monkeypatch
+):
+    """Interrupted after three of six chunks; one saved part then damaged (a flipped byte).
+    Resuming reruns that chunk and the three never run; while it runs the manifest says
+    "running" and records the resume (its command, when, and the damaged part); the report
+    names the part; the folder ends complete with the record kept and the same table."""
+    real, ran, interrupt, seen = sw.run_chunk, [], [True], []
+
+    def spy(plan, chunk):
+        ran.append(chunk.index)
+        if interrupt[0] and len(ran) == 4:
+            raise KeyboardInterrupt
+        if not interrupt[0] and not seen:
+            seen.append(json.loads((out / "manifest.json").read_text()))
+        return real(plan, chunk)
+
+    monkeypatch.setattr(sw, "run_chunk", spy)
+    out = tmp_path / "d"
+    kw = {"runs": 300, "seed": 7, "chunk_size": 50, "workers": 1}
+    with pytest.raises(Interrupted):
+        do_sweep(scenario_file, out, **kw)
+    part = out / "parts" / "runs-p0000-c000001.arrow"
+    data = bytearray(part.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    part.write_bytes(bytes(data))
+    ran.clear()
+    interrupt[0] = False
+    report = do_sweep(scenario_file, out, resume=True, **kw)
+    assert ran == [1, 3, 4, 5] and report.ran == 200 and report.status == "resume"
+    assert [r.split(" ")[0] for r in report.repaired] == ["parts/runs-p0000-c000001.arrow"]
+    (during,) = seen
+    assert during["status"] == "running" and during["finished"] is None
+    assert {"runs.parquet", "summary.json"} <= set(during["files"])
+    (entry,) = during["resumed"]
+    assert entry["rerun_damaged"] == report.repaired and isinstance(entry["at"], str)
+    assert entry["at"] >= during["started"]
+    final = json.loads((out / "manifest.json").read_text())
+    assert final["status"] == "complete" and final["resumed"] == [entry]
+    assert table(out).equals(table(reference))
+
+
+def test_resume_without_damage_records_no_damaged_parts(scenario_file, tmp_path, monkeypatch):
+    """The control: a resume with every saved part intact records the resume without the
+    ``rerun_damaged`` key, and its report names no part."""
+    real, ran = sw.run_chunk, []
+
+    def spy(plan, chunk):
+        ran.append(chunk.index)
+        if len(ran) == 2:
+            raise KeyboardInterrupt
+        return real(plan, chunk)
+
+    monkeypatch.setattr(sw, "run_chunk", spy)
+    out = tmp_path / "n"
+    kw = {"runs": 100, "seed": 7, "chunk_size": 50, "workers": 1}
+    with pytest.raises(Interrupted):
+        do_sweep(scenario_file, out, **kw)
+    report = do_sweep(scenario_file, out, resume=True, **kw)
+    (entry,) = json.loads((out / "manifest.json").read_text())["resumed"]
+    assert report.repaired == [] and set(entry) == {"command", "at"}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_without_a_chunk_size_each_worker_gets_four_chunks_recorded_for_resume(
+    scenario_file, reference, tmp_path, monkeypatch, workers
+):
+    """No --chunk-size: chunks of about CHUNK_SECONDS of work, but at least four per worker:
+    with the time target out of the way the size is ceil(runs / (4 x workers)), 75 runs a
+    chunk for one worker and 38 for two; the manifest keeps it and the table is the
+    reference's. With the real target, the size is never above that."""
+    out = tmp_path / f"auto{workers}"
+    balance = -(-300 // (4 * workers))
+    report = do_sweep(scenario_file, out, runs=300, seed=7, workers=workers, chunk_size=None)
+    assert 1 <= report.task_size <= balance
+    monkeypatch.setattr(sw, "CHUNK_SECONDS", 1e9)
+    report = do_sweep(scenario_file, out, runs=300, seed=7, workers=workers, chunk_size=None,
+                      force=True)  # fmt: skip
+    assert report.task_size == balance
+    assert json.loads((out / "manifest.json").read_text())["chunk_size"] == balance
+    assert table(out).equals(table(reference))
+
+
 class _TornFile:
     """A file whose first write puts half the bytes on disk, then fails (a full disk)."""
 
