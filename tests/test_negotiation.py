@@ -376,6 +376,33 @@ def test_drafts_compete_a_rival_is_weighed_against_the_text_members_backed() -> 
     now = sim.run(_rival_case(), seed=1)
     assert now.drafts[0].vetoed_by == ["P"] and now.outcome == "vetoed"
     assert now.adopted_draft_by is None  # Q weighs Y against Z, which it voted for
+    assert len(now.drafts) == 1  # so no rival has a chance, and P tables none
+
+
+def test_a_rival_draft_keeps_to_the_coherence_rules() -> None:
+    """The rival case with a second clause: P would pair its Y with option b, but a rule says
+    Y requires a. Without the rule P's rival is (Y, b); with it, (Y, a)."""
+    data = copy.deepcopy(_rival_case().data)
+    data["clauses"]["d"] = {"label": "D", "kind": "unordered", "options": {"a": "a", "b": "b"}}
+    data["actors"]["P"]["utility"] = {"d": {"a": 0.0, "b": 1.0}}
+    data["actors"]["P"]["salience"] = {"c": 1.0, "d": 0.3}
+    free = sim.run(Scenario.from_data(data), seed=1, protocol="penholder-v1")
+    assert (free.adopted_draft_by, free.text) == ("P", {"c": "Y", "d": "b"})
+    data["rules"] = [{"when": {"c": "Y"}, "require": {"d": ["a"]}}]
+    ruled = sim.run(Scenario.from_data(data), seed=1, protocol="penholder-v1")
+    assert (ruled.adopted_draft_by, ruled.text) == ("P", {"c": "Y", "d": "a"})
+
+
+def test_no_draft_is_put_to_the_vote_after_one_is_adopted() -> None:
+    """Gaza: when the United States' draft falls, Russia's or France's rival may pass; once one
+    passes, no other permanent member's rival is voted on."""
+    sc = load_scenario(GAZA)
+    rivals = 0
+    for seed in range(70):
+        r = sim.run(sc, seed=seed, record_path=False)
+        assert all(not d.adopted for d in r.drafts[:-1]), seed
+        rivals += len(r.drafts) > 1 and r.drafts[-1].adopted
+    assert rivals >= 3  # the rule is exercised
 
 
 # --- why, in words --------------------------------------------------------------------------------------

@@ -270,9 +270,8 @@ class NegotiationModel(mesa.Model):
         joint = co.force_prospect(f.can_join[:, rows], f.can_lead[:, rows], troops, required)
         return joint * f.consent[rows]
 
-    def assess(self, texts: np.ndarray, reach: bool = False) -> Assessment:
-        """Utilities, members' P(yes) and P(no), and the chance of adoption of each text (with
-        ``reach``, also the chance it gets the yes votes it needs, vetoed or not)."""
+    def assess(self, texts: np.ndarray) -> Assessment:
+        """Utilities, members' P(yes) and P(no), and the chance of adoption of each text."""
         eff, red = self.utilities(texts)
         gap, lower = self.member_gaps(eff, texts)
         p_yes, p_no = vt.vote_probabilities(gap, self.member_noise, lower, red[self.members])
@@ -281,11 +280,6 @@ class NegotiationModel(mesa.Model):
                 p_yes * self.scenario.present[:, None],
                 p_no * self.scenario.present[:, None],
             )
-        if reach:
-            p_adopt, p_reach = vt.outcome_probabilities(
-                p_yes, p_no, self.veto, self.scenario.votes_needed
-            )
-            return Assessment(eff, red, p_yes, p_no, p_adopt, p_reach)
         p_adopt = vt.adoption_probability(p_yes, p_no, self.veto, self.scenario.votes_needed)
         return Assessment(eff, red, p_yes, p_no, p_adopt)
 
