@@ -204,8 +204,9 @@ def test_host_keeps_a_willing_contributor_out(gaza: Scenario) -> None:
     assert "TUR" in r.kept_out and all(c.actor != "TUR" for c in r.coalition)
 
 
-def test_large_text_space_is_searched_clause_by_clause() -> None:
-    """A 10^5-text space (5 clauses x 10 options) runs, and its rival search climbs."""
+def _five_scale_clauses(others: float = 0.3) -> Scenario:
+    """A 10^5-text space: 5 scale clauses of 10 options, ideals scattered at random; status quo
+    0.6 for M01 and M02 and ``others`` for the rest but the penholder M00 (0.3)."""
     data = unanimous_data()
     data["clauses"] = {
         f"c{i}": {"label": f"Clause {i}", "kind": "scale", "min": 0, "max": 9, "step": 1,
@@ -217,8 +218,13 @@ def test_large_text_space_is_searched_clause_by_clause() -> None:
         actor["ideal"] = {f"c{i}": int(rng.integers(0, 10)) for i in range(5)}
         actor["salience"] = {f"c{i}": 0.5 for i in range(5)}
         actor.pop("utility")
-        actor["status_quo"] = 0.6 if aid in ("M01", "M02") else 0.3
-    scenario = Scenario.from_data(data)
+        actor["status_quo"] = 0.6 if aid in ("M01", "M02") else 0.3 if aid == "M00" else others
+    return Scenario.from_data(data)
+
+
+def test_large_text_space_is_searched_clause_by_clause() -> None:
+    """A 10^5-text space (5 clauses x 10 options) runs, and its rival search climbs."""
+    scenario = _five_scale_clauses()
     assert scenario.space.n_texts == 100_000
     r = sim.run(scenario, seed=0)
     assert r.outcome in ("adopted", "vetoed", "failed", "withdrawn", "no_agreement")
@@ -226,6 +232,48 @@ def test_large_text_space_is_searched_clause_by_clause() -> None:
     rival = model.rival_draft(1, model.draft)  # climbs: the space is above enumerate_limit
     assert rival is not None and rival.by == 1
     assert model.assess(rival.text[None, :]).eff[1, 0] > model.params.status_quo[1]
+
+
+def test_the_first_protocol_climbs_a_large_concession_space_from_the_draft_and_the_package(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """penholder-v1 enumerates a concession space of at most 64 texts; above that it climbs,
+    clause by clause, from the draft and from the package of the strongest demand on each
+    clause (worked here from the demands the round records), and never leaves the space."""
+    from sim.model.protocols import penholder_v1 as v1
+
+    calls = []
+    real = v1.best_text
+
+    def spy(objective, space, starts, limit, mask):
+        text, score = real(objective, space, starts, limit, mask=mask)
+        calls.append((starts, mask, text, score, objective(np.vstack(starts))))
+        return text, score
+
+    monkeypatch.setattr(v1, "best_text", spy)
+    # most members below yes: ten demands over all five clauses in round 1
+    m = make_model(_five_scale_clauses(others=0.7), 0, protocol="penholder-v1")
+    while m.running and not calls:
+        draft = m.draft.copy()
+        m.step()
+    assert len(calls) == 1  # this round's concession space held more than 64 texts
+    (start, package), mask, text, score, at_starts = calls[0]
+    assert int(np.prod(mask.sum(axis=1))) > v1.REVISION_ENUMERATE_LIMIT
+    want = draft.copy()  # the strongest demand on each clause (a tie: the later demand)
+    for c in range(len(want)):
+        on = [d for d in m.path[-1].demands if d["clause"] == f"c{c}"]
+        if on:
+            best = max(range(len(on)), key=lambda k: (on[k]["weight"], k))
+            want[c] = m.space.clauses[c].options.index(on[best]["option"])
+    assert start.tolist() == draft.tolist() and package.tolist() == want.tolist()
+    assert (want != draft).any() and mask[np.arange(len(text)), text].all()
+    assert score >= at_starts.max() and m.draft.tolist() in (text.tolist(), draft.tolist())
+    # each demander's demand, as its agent reports it, is the one the round records
+    ids, clauses = m.scenario.actor_ids, m.space.clauses
+    for d in m.path[-1].demands:
+        c = [cl.id for cl in clauses].index(d["clause"])
+        assert m.demand[ids.index(d["actor"])] == (c, clauses[c].options.index(d["option"]))
+    assert sum(x is not None for x in m.demand) == len(m.path[-1].demands)
 
 
 def test_host_withholds_consent_when_the_text_crosses_its_red_lines() -> None:
