@@ -327,15 +327,28 @@ def test_the_batch_forecast_of_one_clause_issues_equals_full_model_runs(protocol
     assert len(np.unique(batch)) > 2  # the issues differ, so the check can fail
 
 
-def test_the_expected_utility_forecast_plays_rounds_until_positions_settle():
+def hand_median(x, w):
+    """The first position, in order, by which half the weight is reached."""
+    total, cum = sum(w), 0.0
+    for xi, wi in sorted(zip(x, w, strict=True), key=lambda a: a[0]):
+        cum += wi
+        if cum >= total / 2:
+            return xi
+    return None
+
+
+@pytest.mark.parametrize("forecast", ["mean", "median"])
+def test_the_expected_utility_forecast_plays_rounds_until_positions_settle(forecast):
     """eu_forecast against the scalar rounds of ``hand_round``: rounds until no one moves more
-    than ``tol`` (at most ``rounds``), then the capability x salience weighted mean."""
+    than ``tol`` (at most ``rounds``), then the capability x salience weighted mean (or
+    median) of the positions."""
     from sim.model.protocols.expected_utility import ExpectedUtilityProtocol, eu_forecast
 
-    x, c, s = [0.0, 0.4, 1.0, 0.7], [1.0, 0.6, 0.8, 0.3], [0.9, 0.5, 0.7, 0.6]
-    seen = []
+    x, c, s = [0.1, 0.4, 1.0, 0.7], [1.0, 0.6, 0.8, 0.3], [0.9, 0.5, 0.7, 0.6]
+    w = [ci * si for ci, si in zip(c, s, strict=True)]
+    seen, forecasts = [], []
     for rounds in (1, 2, 10):
-        cfg = EUConfig(rounds=rounds)
+        cfg = EUConfig(rounds=rounds, forecast=forecast)
         want, played = list(x), 0
         while played < rounds:
             played += 1
@@ -344,18 +357,112 @@ def test_the_expected_utility_forecast_plays_rounds_until_positions_settle():
             want = new
             if settled:
                 break
-        w = [ci * si for ci, si in zip(c, s, strict=True)]
-        mean = sum(wi * xi for wi, xi in zip(w, want, strict=True)) / sum(w)
+        if forecast == "mean":
+            expected = sum(wi * xi for wi, xi in zip(w, want, strict=True)) / sum(w)
+        else:
+            expected = hand_median(want, w)
         got, pos, n = eu_forecast(np.array([x]), np.array([c]), np.array([s]),
                                   np.ones((1, 4), bool), cfg)  # fmt: skip
-        assert n == played and got[0] == pytest.approx(mean, abs=1e-12)
+        assert n == played and got[0] == pytest.approx(expected, abs=1e-12)
         np.testing.assert_allclose(pos[0], want, atol=1e-12)
         batch = ExpectedUtilityProtocol(cfg).forecast_scale(
             np.array([x]), np.array([c]), np.array([s]), np.ones((1, 4), bool), [1, 2, 3]
         )
-        assert batch.shape == (1, 3) and batch[0].tolist() == pytest.approx([mean] * 3, abs=1e-12)
+        assert batch.shape == (1, 3)
+        assert batch[0].tolist() == pytest.approx([expected] * 3, abs=1e-12)
         seen.append(played)
-    assert seen == [1, 2, 5]  # with ten rounds allowed, positions settle after the fifth
+        forecasts.append(expected)
+    # with ten rounds allowed the positions settle (all at 0.1) after the sixth
+    assert seen == [1, 2, 6] and forecasts[-1] == pytest.approx(0.1)
+    # after two rounds the two forecasts differ: the median is the position 0.4, the mean 0.391
+    assert forecasts[1] == (0.4 if forecast == "median" else pytest.approx(0.39097127, abs=1e-8))
+
+
+def test_a_lottery_forecast_plays_each_run_with_its_own_generator():
+    """With conflicts decided by lottery, forecast_scale plays each run seed's own draws: each
+    column is one round of ``hand_round`` with that seed's uniforms."""
+    from sim.model.protocols.expected_utility import ExpectedUtilityProtocol
+
+    x, c, s = [0.0, 0.3, 0.45, 0.8, 1.0], [1.0, 0.5, 0.8, 0.3, 0.9], [0.9, 0.6, 0.4, 0.8, 0.5]
+    cfg = EUConfig(conflict="lottery", rounds=1, q=0.7, t=0.4)
+    seeds = [3, 4, 5]
+    got = ExpectedUtilityProtocol(cfg).forecast_scale(
+        np.array([x]), np.array([c]), np.array([s]), np.ones((1, 5), bool), seeds
+    )
+    w = [ci * si for ci, si in zip(c, s, strict=True)]
+    want = []
+    for seed in seeds:
+        draws = np.random.default_rng(seed).random((1, 5, 5))[0]
+        pos = hand_round(x, c, s, cfg.q, cfg.t, True, draws=draws)
+        want.append(sum(wi * xi for wi, xi in zip(w, pos, strict=True)) / sum(w))
+    assert got[0].tolist() == pytest.approx(want, abs=1e-12) and len(set(want)) > 1
+
+
+def test_risk_exponents_by_hand_including_a_tie_in_security():
+    """r_i = (1 - R_i / 3) / (1 + R_i / 3) with R_i = (2 S_i - max S - min S) / (max S - min
+    S), S_i the sum of challenges' expected utility against i (r = 1); an actor not taking part
+    counts for nobody and gets 1; when every active actor is equally secure, R = 0 and r = 1."""
+    from sim.model.protocols.expected_utility import (
+        risk_exponents,
+        success_probability,
+        weighted_mean,
+    )  # fmt: skip
+
+    def hand_r(x, c, s, q, t):
+        n = len(x)
+        w = [c[i] * s[i] for i in range(n)]
+        mu = sum(w[i] * x[i] for i in range(n)) / sum(w)
+
+        def prob(i, j):
+            v = [w[k] * (abs(x[k] - x[j]) - abs(x[k] - x[i])) for k in range(n)]
+            total = sum(abs(a) for a in v)
+            return sum(max(a, 0) for a in v) / total if total else 0.0
+
+        def eu(i, j):
+            d, dm, p = abs(x[i] - x[j]), abs(x[i] - mu), prob(i, j)
+            u = lambda b: 2 - 4 * b  # noqa: E731
+            return (s[j] * (p * u(0.5 - d / 2) + (1 - p) * u(0.5 + d / 2)) + (1 - s[j])
+                    * u(0.5 - d / 2) - q * u(0.5)
+                    - (1 - q) * (t * u(0.5 - (dm + d) / 4) + (1 - t) * u(0.5 + (dm + d) / 4)))  # fmt: skip
+
+        sec = [sum(eu(j, i) for j in range(n) if j != i) for i in range(n)]
+        hi, lo = max(sec), min(sec)
+        big = [(2 * a - hi - lo) / (hi - lo) if hi > lo else 0.0 for a in sec]
+        return [(1 - b / 3) / (1 + b / 3) for b in big]
+
+    cfg = EUConfig(q=0.7, t=0.4)
+    cases = [([0.0, 0.3, 0.45, 0.8, 1.0], [1.0, 0.5, 0.8, 0.3, 0.9], [0.9, 0.6, 0.4, 0.8, 0.5]),
+             ([0.2, 0.8], [1.0, 1.0], [0.5, 0.5])]  # a symmetric pair: equally secure  # fmt: skip
+    for x, c, s in cases:
+        xa, ca, sa = np.array([x]), np.array([c]), np.array([s])
+        active = np.ones_like(xa, bool)
+        w = ca * sa
+        r = risk_exponents(xa, sa, success_probability(xa, w), active,
+                           weighted_mean(xa, w)[:, None, None], cfg)  # fmt: skip
+        np.testing.assert_allclose(r[0], hand_r(x, c, s, cfg.q, cfg.t), atol=1e-12)
+    assert r[0].tolist() == [1.0, 1.0]
+    # actor 2 inactive: the others' exponents are those of the four alone; its own is 1
+    x, c, s = cases[0]
+    xa, ca, sa = np.array([x]), np.array([c]), np.array([s])
+    active = np.array([[True, True, False, True, True]])
+    w = np.where(active, ca * sa, 0.0)
+    r = risk_exponents(xa, sa, success_probability(xa, w), active,
+                       weighted_mean(xa, w)[:, None, None], cfg)  # fmt: skip
+    keep = [0, 1, 3, 4]
+    want = hand_r([x[i] for i in keep], [c[i] for i in keep], [s[i] for i in keep], 0.7, 0.4)
+    np.testing.assert_allclose(r[0, keep], want, atol=1e-12)
+    assert r[0, 2] == 1.0
+
+
+def test_actors_on_the_same_position_make_each_other_no_offer():
+    """Two actors share a position: neither challenges the other (there is nothing to move),
+    so each moves only on others' offers, as in the scalar round."""
+    x, c, s = [0.0, 0.45, 0.45, 1.0], [1.0, 0.5, 0.8, 0.9], [0.9, 0.6, 0.4, 0.5]
+    cfg = EUConfig(q=0.3, t=0.6)
+    got = eu_round(np.array([x]), np.array([c]), np.array([s]), np.ones((1, 4), bool), cfg)
+    want = hand_round(x, c, s, cfg.q, cfg.t, True)
+    np.testing.assert_allclose(got[0], want, atol=1e-12)
+    assert want[1] != 0.45 or want[2] != 0.45  # someone on the shared position does move
 
 
 def unordered_and_unweighed() -> Scenario:

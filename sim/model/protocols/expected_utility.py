@@ -119,8 +119,8 @@ def risk_exponents(x: np.ndarray, s: np.ndarray, p: np.ndarray, active: np.ndarr
     pair = active[:, :, None] & active[:, None, :] & ~np.eye(x.shape[1], dtype=bool)
     security = np.where(pair, eu, 0.0).sum(axis=1)  # S_i = sum_j E^j U_ji
     # the range of security among the active (an issue nobody takes part in has none)
-    hi = np.where(active, security, -np.inf).max(axis=1, keepdims=True, initial=-np.inf)
-    lo = np.where(active, security, np.inf).min(axis=1, keepdims=True, initial=np.inf)
+    hi = np.where(active, security, -np.inf).max(axis=1, keepdims=True)
+    lo = np.where(active, security, np.inf).min(axis=1, keepdims=True)
     hi, lo = np.where(active.any(axis=1, keepdims=True), (hi, lo), 0.0)
     span = hi - lo
     big_r = np.divide(2 * security - hi - lo, span, out=np.zeros_like(security),
