@@ -172,7 +172,7 @@ def test_a_draft_that_can_pass_is_not_withdrawn(protocol: str) -> None:
 # --- patience: holding the draft one round (Rubinstein) ----------------------------------------
 
 
-def waiting_pays(patience: float) -> Scenario:
+def waiting_pays(patience: float, p_regional: float = 0.6) -> Scenario:
     """E (status quo 0.1, conceding early: firmness 20) could table 'endorses' now, which P and
     Q accept; or hold its ideal 'authorizes' one round while P (flexibility 0.9) softens toward
     it. Worth now, 'endorses, regional': U 0.5 x 0.5 + 0.5 x 1 = 0.75 plus force weight 0.3 x
@@ -184,6 +184,7 @@ def waiting_pays(patience: float) -> Scenario:
     for actor in ("E", "P", "Q"):
         data["actors"][actor]["vote"]["noise"] = 0  # the chances above are exact
     data["actors"]["P"]["flexibility"] = 0.9
+    data["actors"]["P"]["utility"] = {"lead": {"regional": p_regional, "un": 1.0}}
     data["actors"]["E"]["status_quo"] = 0.1
     data["behaviour"] = {"patience": patience, "firmness": 20}
     return Scenario.from_data(data)
@@ -202,3 +203,23 @@ def test_the_penholder_holds_its_draft_exactly_when_waiting_is_worth_more(
     else:  # it concedes at once
         assert [(p.text["mandate"], p.changed, p.p_adopt) for p in r.path] == [
             ("endorses", True, 1.0)]  # fmt: skip
+
+
+def test_looking_ahead_the_penholder_counts_on_others_warming_to_an_unordered_option() -> None:
+    """P values a regional lead at only 0.2: it takes 'authorizes, regional' next round only
+    because softening raises that option's utility too (0.2 -> 0.92: U 0.5 x 0.95 + 0.5 x 0.92
+    = 0.935 > 0.9), not only its position on the ordered mandate. E, foreseeing it, holds."""
+    r = sim.run(waiting_pays(0.99, p_regional=0.2), seed=1)
+    assert r.outcome == "adopted" and r.text == {"mandate": "authorizes", "lead": "regional"}
+    assert [p.changed for p in r.path] == [False, False]
+
+
+def test_each_members_intention_is_on_the_draft_as_it_stands() -> None:
+    """P red-lines 'endorses' and 'authorizes' (only_welcomes_passes): on the opening draft,
+    which authorizes, P intends no, whatever it thinks of the rest of the text."""
+    scenario = Scenario.from_data(only_welcomes_passes(penholder_red_line=False))
+    for seed in range(10):
+        m = sim.make_model(scenario, seed)
+        assert m.draft[0] == 2  # 'authorizes'
+        m.step()
+        assert m.actors[scenario.index["P"]].intention == "no", seed
