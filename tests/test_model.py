@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -394,3 +395,67 @@ def test_a_draft_short_of_votes_is_not_vetoed_even_with_a_permanent_no() -> None
     r = sim.run(Scenario.from_data(data), seed=1)
     assert r.drafts[0].tally["yes"] == 1 and r.drafts[0].votes["P"] == "no"
     assert r.outcome == "failed" and r.vetoed_by == [] and r.drafts[0].vetoed_by == []
+
+
+# --- why each run ended, in words (sim.model.reasons), on hand-made cases ----------------------
+
+
+def _minimal(**negotiation: Any) -> dict[str, Any]:
+    data = yaml.safe_load((SCENARIOS / "minimal.yaml").read_text())
+    data["negotiation"].update(negotiation)
+    return data
+
+
+def _why(data: dict[str, Any], seed: int = 1) -> tuple[str, dict[str, Any]]:
+    r = sim.run(Scenario.from_data(data), seed=seed)
+    return r.outcome, r.why
+
+
+def test_why_a_draft_short_of_votes_failed() -> None:
+    """E tables at once; P and Q (status quo 1.0) vote no: one yes of two. Neither had any
+    chance of a yes, so the first of them in Council order, P, is the one named."""
+    data = _minimal(tabling_threshold=0.0, withdraw_threshold=0.0, rival_drafts=False)
+    data["actors"]["Q"]["status_quo"] = data["actors"]["P"]["status_quo"] = 1.0
+    assert _why(data) == ("failed", {
+        "kind": "short_of_votes", "actor": "P", "clause": None, "option": None,
+        "text": "failed: 1 yes of the 2 needed; Permanent member's no decided it (it voted yes "
+                "with chance 0%)"})  # fmt: skip
+
+
+def test_why_a_concession_won_the_vote() -> None:
+    """The minimal case: E opens with 'authorizes', which P would veto; it concedes 'endorses'
+    (mandate) and P abstains: undoing that change would cost the adoption, P's vote most."""
+    assert _why(_minimal()) == ("adopted", {
+        "kind": "concession", "actor": "P", "clause": "mandate", "option": "endorses",
+        "text": "adopted 2-0-1: conceding mandate strength (endorses) won it, Permanent "
+                "member's vote most of all"})  # fmt: skip
+
+
+def test_why_a_draft_was_vetoed_without_a_red_line() -> None:
+    """E tables its opening draft at once; P vetoes it for what it is worth to it: its loss on
+    the mandate (0.5 x 0.5 = 0.25, 'authorizes' against its 'endorses') exceeds its loss on the
+    lead (0.5 x (1 - 0.6) = 0.2)."""
+    data = _minimal(tabling_threshold=0.0, withdraw_threshold=0.0, rival_drafts=False)
+    assert _why(data) == ("vetoed", {
+        "kind": "dislike", "actor": "P", "clause": "mandate", "option": "authorizes",
+        "text": "vetoed by Permanent member: the text is worse for it than no resolution, most "
+                "of all on mandate strength (authorizes)"})  # fmt: skip
+
+
+def test_why_a_draft_across_a_red_line_was_withdrawn() -> None:
+    from tests.test_drafting_rules import nothing_passes
+
+    assert _why(nothing_passes()) == ("withdrawn", {
+        "kind": "red_line", "actor": "P", "clause": "lead", "option": "regional",
+        "text": "withdrawn: the draft crosses Permanent member's red line on force leadership "
+                "(regional) and no text the penholder accepts avoids it with a chance"})  # fmt: skip
+
+
+def test_why_a_text_passed_as_opened_and_a_rival_passed() -> None:
+    r = sim.run(Scenario.from_data(unanimous_data()), seed=1)
+    assert r.why == {"kind": "as_opened", "actor": None, "clause": None, "option": None,
+                     "text": "adopted 15-0-0: as the penholder opened it, or near it"}  # fmt: skip
+    r = sim.run(load_scenario(GAZA), seed=3)  # the United States' draft falls; Russia's passes
+    assert r.adopted_draft_by == "RUS" and r.why == {
+        "kind": "rival", "actor": "RUS", "clause": None, "option": None,
+        "text": "adopted 13-0-2: Russian Federation's rival draft, after the first failed"}  # fmt: skip
