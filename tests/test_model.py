@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 from pathlib import Path
@@ -203,6 +204,34 @@ def test_a_force_at_its_requirement_is_viable_only_with_a_lead_nation(
 def test_host_keeps_a_willing_contributor_out(gaza: Scenario) -> None:
     r = sim.run(gaza, seed=2)
     assert "TUR" in r.kept_out and all(c.actor != "TUR" for c in r.coalition)
+
+
+def _minimal_with(**contributors: float) -> dict[str, Any]:
+    """The minimal case with more contributors copied from T, each with its willingness."""
+    data = yaml.safe_load((SCENARIOS / "minimal.yaml").read_text())
+    for name, willingness in contributors.items():
+        data["actors"][name] = copy.deepcopy(data["actors"]["T"])
+        data["actors"][name]["name"] = name
+        data["actors"][name]["troops"]["willingness"] = willingness
+    return data
+
+
+def test_of_two_leads_delivering_as_much_the_first_in_the_file_leads() -> None:
+    data = _minimal_with(U=0.2)
+    data["force"]["may_lead"] = ["T", "U"]
+    r = sim.run(Scenario.from_data(data), seed=1)
+    assert [(c.actor, c.delivered, c.lead) for c in r.coalition] == [
+        ("T", 800, True), ("U", 800, False)]  # fmt: skip
+    assert r.lead == "T"
+
+
+def test_only_a_willing_contributor_the_host_refuses_counts_as_kept_out() -> None:
+    """U (willing) and V (willingness -0.5: it would not go anyway) are both refused by the
+    host; only U was kept out of a force it wanted to join."""
+    data = _minimal_with(U=0.2, V=-0.5)
+    data["force"]["refused"] = ["U", "V"]
+    r = sim.run(Scenario.from_data(data), seed=1)
+    assert r.kept_out == ["U"] and [c.actor for c in r.coalition] == ["T"]
 
 
 def _five_scale_clauses(others: float = 0.3) -> Scenario:
