@@ -488,3 +488,26 @@ def test_why_a_text_passed_as_opened_and_a_rival_passed() -> None:
     assert r.adopted_draft_by == "RUS" and r.why == {
         "kind": "rival", "actor": "RUS", "clause": None, "option": None,
         "text": "adopted 13-0-2: Russian Federation's rival draft, after the first failed"}  # fmt: skip
+
+
+def test_the_vote_context_the_backtest_stores_rebuilds_the_models_gaps() -> None:
+    """The backtest stores each member's bare gap, the host's consent and the regional
+    stances (vote_context), and calibration rebuilds the vote from them with
+    context.member_view: on Gaza with every context switched on, that rebuild equals the gaps
+    and no thresholds the model itself votes with."""
+    from sim.model import context as ctx
+
+    m = make_model(_with_context(), 4)
+    texts = m.space.enumerate()[:300]
+    eff, _ = m.utilities(texts)
+    v = m.vote_context(eff, texts)
+    sc, p = m.scenario, m.params
+    gap, dcost = ctx.member_view(v["gap"], v["consent"], v["stance"], sc.body_members,
+                                 m.member_sovereignty, sc.groups, m.cohesion,
+                                 float(p.region_weight), float(p.sovereignty_weight))  # fmt: skip
+    want_gap, want_lower = m.gaps_given(eff, ctx.consents(m.host_red, texts),
+                                        ctx.stances(sc.body_stance, sc.body_rejects, texts))  # fmt: skip
+    np.testing.assert_allclose(gap, want_gap, atol=1e-12)
+    np.testing.assert_allclose(m.member_lower[:, None] - dcost[None, :], want_lower, atol=1e-12)
+    assert not v["consent"].all() and np.abs(v["stance"]).sum() > 0  # the context bites
+    np.testing.assert_allclose(v["gap"], eff[m.members] - m.member_sq[:, None], atol=1e-12)
