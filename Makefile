@@ -44,15 +44,24 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sweep.py
 
 # Mutation testing of the rule modules (not part of `make test`; docs/testing.md). One worker;
-# `make mutants MUTANTS='sim.model.voting.*'` runs one module. The runner's mutants are only
-# its seeds and its resume logic.
+# `make mutants MUTANTS='sim.model.voting.*'` runs one module; `SAMPLE=200` runs a seeded
+# random sample of 200 of the named mutants (how the model and the default protocol are
+# measured in minutes). The runner's mutants are only its seeds and its resume logic.
 MUTANTS ?= sim.model.voting.* sim.model.coalition.* sim.model.utility.* \
 	sim.experiments.runner.x_run_seed* sim.experiments.runner.x_check_seed* \
 	sim.experiments.runner.x__task_size* sim.experiments.runner.x__run_locked* \
 	sim.model.protocols.* sim.model.model.*
+SAMPLE ?=
 mutants: $(STAMP)
+ifeq ($(SAMPLE),)
 	$(BIN)/mutmut run --max-children 1 $(foreach m,$(MUTANTS),'$(m)')
+else
+	$(BIN)/mutmut run --max-children 1 'sim.model.voting.x_vote_name*'  # generates ./mutants/
+	$(BIN)/python tests/mutants.py sample $(SAMPLE) $(foreach m,$(MUTANTS),'$(m)') \
+		| xargs $(BIN)/mutmut run --max-children 1
+endif
 	$(BIN)/mutmut results
+	$(BIN)/python tests/mutants.py tally $(foreach m,$(MUTANTS),'$(m)')
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis mutants
