@@ -44,6 +44,12 @@ def test_compromise_is_the_weighted_mean_exactly():
     text = compromise_text(ideal, np.zeros((7, 3, 101)), sal, cap, positions, np.zeros(3, bool),
                            np.ones((3, 101), bool), np.zeros(3, int))  # fmt: skip
     assert text.tolist() == [round(e * 100) for e in expected]
+    # the mean is a ratio: weights scaled far below 1 give the same positions and text
+    small = sal * 0.01
+    assert weighted_mean_position(ideal, small, cap).tolist() == pytest.approx(expected, rel=1e-12)
+    text = compromise_text(ideal, np.zeros((7, 3, 101)), small, cap, positions, np.zeros(3, bool),
+                           np.ones((3, 101), bool), np.full(3, 7))  # fmt: skip
+    assert text.tolist() == [round(e * 100) for e in expected]
 
 
 def test_expected_utility_on_minimal_by_hand(minimal):
@@ -533,3 +539,15 @@ def test_an_actor_not_taking_part_neither_moves_nor_counts(choose):
     # and the round among all five is a different round (actor 2 would have counted)
     everyone = hand_round(x, c, s, cfg.q, cfg.t, True, choose=choose)
     assert not np.allclose([everyone[i] for i in keep], want)
+
+
+def test_under_the_compromise_a_member_intends_no_on_a_text_across_its_red_line():
+    """The minimal case's compromise is 'endorses, regional'; with P red-lining 'endorses', P
+    intends (and casts) no on it, whatever the text is otherwise worth to it."""
+    data = yaml.safe_load((ROOT / "scenarios" / "minimal.yaml").read_text())
+    data["actors"]["P"]["red_lines"] = {"mandate": ["endorses"]}
+    m = make_model(Scenario.from_data(data), 1, protocol="compromise")
+    r = m.run()
+    assert r.drafts[0].text == {"mandate": "endorses", "lead": "regional"}
+    assert m.actors[Scenario.from_data(data).index["P"]].intention == "no"
+    assert r.votes["P"] == "no" and r.outcome == "vetoed"
