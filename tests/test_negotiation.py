@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -153,6 +154,21 @@ def test_an_option_nobody_asked_for_is_found_when_it_is_the_only_adoptable_one()
         sim.run(Scenario.from_data(_three_way()), seed=1, protocol="penholder-v1").outcome
         != "adopted"
     )
+
+
+def test_an_amendments_pressure_weighs_each_change_by_the_salience_of_its_clause() -> None:
+    """The minimal case with P caring more for the mandate (salience 0.8) than the lead (0.2).
+    P's amendment (endorses, un) gains it 0.8 x (1 - 0.5) = 0.4 on the mandate and
+    0.2 x (1 - 0.6) = 0.08 on the lead; its pressure is capability 1 x (0.8 x 0.4 + 0.2 x 0.08)
+    = 0.336, each change weighed by the salience of its own clause (not one clause's salience
+    for both: 0.8 x 0.48 = 0.384)."""
+    data = yaml.safe_load((SCENARIOS / "minimal.yaml").read_text())
+    data["actors"]["P"]["salience"] = {"mandate": 0.8, "lead": 0.2}
+    r = sim.run(Scenario.from_data(data), seed=1)
+    (amendment,) = [a for a in r.path[0].amendments if a["actor"] == "P"]
+    assert amendment["changes"] == {"mandate": "endorses", "lead": "un"}
+    (demand,) = [d for d in r.path[0].demands if d["actor"] == "P"]
+    assert demand["weight"] == pytest.approx(0.336, abs=1e-6)
 
 
 def _broken_rule_texts(rule: bool, seed: int) -> list[dict[str, str]]:
