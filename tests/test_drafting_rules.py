@@ -223,3 +223,52 @@ def test_each_members_intention_is_on_the_draft_as_it_stands() -> None:
         assert m.draft[0] == 2  # 'authorizes'
         m.step()
         assert m.actors[scenario.index["P"]].intention == "no", seed
+
+
+# --- edges of the rules ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_member_is_recorded_as_intending_no_on_a_draft_across_its_red_line(protocol: str) -> None:
+    """P red-lines every lead option yet likes the rest (status quo 0.1: by its utility alone
+    it would vote yes). Every round's record counts its intention as no."""
+    data = nothing_passes()
+    data["actors"]["P"]["status_quo"] = 0.1
+    m = sim.make_model(Scenario.from_data(data), 1, protocol=protocol)
+    m.run()
+    assert m.path and all(rec.intentions["no"] >= 1 for rec in m.path)
+    assert m.actors[m.scenario.index["P"]].intention == "no"
+
+
+@pytest.mark.parametrize(("protocol", "rounds"), [("penholder", 4), ("penholder-v1", 1)])
+def test_a_chance_exactly_at_the_tabling_threshold_is_tabled(protocol: str, rounds: int) -> None:
+    """Votes without noise and a tabling threshold of 1: the draft is tabled in the round its
+    chance of adoption reaches exactly 1 (the default protocol's fourth round, the worked
+    example; the first protocol's first), not held to the deadline."""
+    data = minimal()
+    for actor in ("E", "P", "Q"):
+        data["actors"][actor]["vote"]["noise"] = 0
+    data["negotiation"]["tabling_threshold"] = 1.0
+    r = sim.run(Scenario.from_data(data), seed=1, protocol=protocol)
+    assert (r.outcome, r.rounds, r.path[-1].p_adopt) == ("adopted", rounds, 1.0)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_at_the_deadline_without_a_draft_to_table_the_model_says_no_agreement(
+    protocol: str,
+) -> None:
+    m = sim.make_model(Scenario.from_data(nothing_passes(max_rounds=1)), 1, protocol=protocol)
+    m.run()
+    assert m.status == "no_agreement" and not m.running
+
+
+def test_the_drafting_side_weighs_its_members_by_capability() -> None:
+    """E and its co-penholder Q value a text by their capability-weighted utilities: weights
+    0.3 / (0.3 + 0.1) and 0.1 / 0.4, whatever the capabilities sum to; with no capability at
+    all, equally."""
+    for caps, weights in [((0.3, 0.1), (0.75, 0.25)), ((0.0, 0.0), (0.5, 0.5))]:
+        data = minimal()
+        data["council"]["co_penholders"] = ["Q"]
+        data["actors"]["E"]["capability"], data["actors"]["Q"]["capability"] = caps
+        m = sim.make_model(Scenario.from_data(data), 1)
+        assert m.protocol.weights.tolist() == pytest.approx(weights)
