@@ -44,6 +44,11 @@ def test_compromise_is_the_weighted_mean_exactly():
     text = compromise_text(ideal, np.zeros((7, 3, 101)), sal, cap, positions, np.zeros(3, bool),
                            np.ones((3, 101), bool), np.zeros(3, int))  # fmt: skip
     assert text.tolist() == [round(e * 100) for e in expected]
+    # a clause nobody weighs has no mean (NaN), whatever its positions
+    none = sal.copy()
+    none[:, 1] = 0.0
+    got = weighted_mean_position(ideal, none, cap)
+    assert np.isnan(got[1]) and got[[0, 2]].tolist() == pytest.approx(np.array(expected)[[0, 2]])
     # the mean is a ratio: weights scaled far below 1 give the same positions and text
     small = sal * 0.01
     assert weighted_mean_position(ideal, small, cap).tolist() == pytest.approx(expected, rel=1e-12)
