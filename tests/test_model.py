@@ -226,9 +226,9 @@ def test_of_two_leads_delivering_as_much_the_first_in_the_file_leads() -> None:
 
 
 def test_only_a_willing_contributor_the_host_refuses_counts_as_kept_out() -> None:
-    """U (willing) and V (willingness -0.5: it would not go anyway) are both refused by the
-    host; only U was kept out of a force it wanted to join."""
-    data = _minimal_with(U=0.2, V=-0.5)
+    """U (willing) and V (willingness 0: it has no wish to go) are both refused by the host;
+    only U was kept out of a force it wanted to join."""
+    data = _minimal_with(U=0.2, V=0.0)
     data["force"]["refused"] = ["U", "V"]
     r = sim.run(Scenario.from_data(data), seed=1)
     assert r.kept_out == ["U"] and [c.actor for c in r.coalition] == ["T"]
@@ -471,6 +471,31 @@ def test_why_a_draft_was_vetoed_without_a_red_line() -> None:
                 "of all on mandate strength (authorizes)"})  # fmt: skip
 
 
+def test_why_a_veto_names_the_clause_the_vetoing_member_loses_most_on() -> None:
+    """The same veto with P caring for the lead (salience 0.9) more than the mandate (0.1):
+    its loss on the lead, 0.9 x 0.4 = 0.36, now exceeds that on the mandate (0.1 x 0.5)."""
+    data = _minimal(tabling_threshold=0.0, withdraw_threshold=0.0, rival_drafts=False)
+    data["actors"]["P"]["salience"] = {"mandate": 0.1, "lead": 0.9}
+    outcome, why = _why(data)
+    assert (outcome, why["kind"], why["clause"], why["option"]) == (
+        "vetoed", "dislike", "lead", "regional")  # fmt: skip
+
+
+def test_why_there_was_no_agreement_without_a_red_line() -> None:
+    """P (veto, no noise) likes no resolution best and red-lines nothing: in a one-round
+    negotiation no text E accepts has any chance, nothing is tabled, and the reason names the
+    member least likely to vote yes."""
+    from tests.test_drafting_rules import nothing_passes
+
+    data = nothing_passes(max_rounds=1)
+    data["actors"]["P"].update(red_lines={})
+    data["actors"]["P"]["vote"]["noise"] = 0
+    assert _why(data) == ("no_agreement", {
+        "kind": "deadline", "actor": "P", "clause": None, "option": None,
+        "text": "no agreement by the deadline: no text the penholder accepts had a chance of "
+                "adoption; Permanent member was least likely to vote yes"})  # fmt: skip
+
+
 def test_why_a_draft_across_a_red_line_was_withdrawn() -> None:
     from tests.test_drafting_rules import nothing_passes
 
@@ -484,6 +509,10 @@ def test_why_a_text_passed_as_opened_and_a_rival_passed() -> None:
     r = sim.run(Scenario.from_data(unanimous_data()), seed=1)
     assert r.why == {"kind": "as_opened", "actor": None, "clause": None, "option": None,
                      "text": "adopted 15-0-0: as the penholder opened it, or near it"}  # fmt: skip
+    data = unanimous_data()  # one elected member red-lines the text: adopted 14-1-0
+    data["actors"]["M14"]["red_lines"] = {"mandate": ["authorizes"]}
+    r = sim.run(Scenario.from_data(data), seed=1)
+    assert r.why["text"] == "adopted 14-1-0: as the penholder opened it, or near it"
     r = sim.run(load_scenario(GAZA), seed=3)  # the United States' draft falls; Russia's passes
     assert r.adopted_draft_by == "RUS" and r.why == {
         "kind": "rival", "actor": "RUS", "clause": None, "option": None,
@@ -511,3 +540,15 @@ def test_the_vote_context_the_backtest_stores_rebuilds_the_models_gaps() -> None
     np.testing.assert_allclose(m.member_lower[:, None] - dcost[None, :], want_lower, atol=1e-12)
     assert not v["consent"].all() and np.abs(v["stance"]).sum() > 0  # the context bites
     np.testing.assert_allclose(v["gap"], eff[m.members] - m.member_sq[:, None], atol=1e-12)
+
+
+def test_the_force_prospect_reads_the_lead_clause_even_when_it_comes_first() -> None:
+    """The minimal case with the lead clause first and T allowed to lead only a regional force:
+    (regional, endorses) has T's 800 of 800 under a lead, prospect 1; (un, endorses) has no
+    one to lead, 0; (regional, welcomes) is below T's minimum mandate, 0."""
+    data = yaml.safe_load((SCENARIOS / "minimal.yaml").read_text())
+    data["clauses"] = {"lead": data["clauses"]["lead"], "mandate": data["clauses"]["mandate"]}
+    data["force"].update(lead_clause="lead", may_lead={"regional": ["T"], "un": []})
+    m = make_model(Scenario.from_data(data), 1)
+    assert m.scenario.lead_clause == 0
+    assert m.prospect(np.array([[0, 1], [1, 1], [0, 0]])).tolist() == [1.0, 0.0, 0.0]
