@@ -515,6 +515,9 @@ def test_resume_reruns_a_damaged_part_and_says_so_in_the_manifest(
     assert entry["at"] >= during["started"]
     final = json.loads((out / "manifest.json").read_text())
     assert final["status"] == "complete" and final["resumed"] == [entry]
+    assert set(final["checksums"]) == {"runs.parquet", "summary.json"}  # what readers verify
+    # the report carries the summary the resume wrote (what `stabsim sweep` prints from)
+    assert report.result == json.loads((out / "summary.json").read_text())
     assert table(out).equals(table(reference))
 
 
