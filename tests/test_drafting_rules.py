@@ -272,3 +272,20 @@ def test_the_drafting_side_weighs_its_members_by_capability() -> None:
         data["actors"]["E"]["capability"], data["actors"]["Q"]["capability"] = caps
         m = sim.make_model(Scenario.from_data(data), 1)
         assert m.protocol.weights.tolist() == pytest.approx(weights)
+
+
+def test_under_the_first_protocol_others_soften_toward_the_draft_between_rounds() -> None:
+    """penholder-v1, votes without noise, P flexible (0.9): in round 1 the draft it moves to,
+    (endorses, regional), has no chance (P would veto); P then softens toward it, and in round
+    2 the same draft is adopted for certain. (Without the softening it would stay at 0.)"""
+    data = minimal()
+    for actor in ("E", "P", "Q"):
+        data["actors"][actor]["vote"]["noise"] = 0
+    data["actors"]["E"]["status_quo"] = 0.8
+    data["actors"]["P"]["flexibility"] = 0.9
+    r = sim.run(Scenario.from_data(data), seed=1, protocol="penholder-v1")
+    assert (r.outcome, r.rounds) == ("adopted", 2)
+    assert [(p.text["mandate"], p.p_adopt) for p in r.path] == [
+        ("endorses", 0.0),
+        ("endorses", 1.0),
+    ]
