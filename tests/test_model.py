@@ -552,3 +552,27 @@ def test_the_force_prospect_reads_the_lead_clause_even_when_it_comes_first() -> 
     m = make_model(Scenario.from_data(data), 1)
     assert m.scenario.lead_clause == 0
     assert m.prospect(np.array([[0, 1], [1, 1], [0, 0]])).tolist() == [1.0, 0.0, 0.0]
+
+
+def test_a_model_built_by_hand_is_seeded_from_its_generator(gaza: Scenario) -> None:
+    """NegotiationModel built as Mesa models are (scenario, drawn parameters, generator,
+    protocol), without make_model: Mesa's own generator is seeded from the run's, so two
+    builds from the same seed are the same run, and another seed is another."""
+    from sim.model.model import NegotiationModel
+    from sim.model.protocols import make_protocol
+
+    def build(seed: int) -> NegotiationModel:
+        rng = np.random.default_rng(seed)
+        return NegotiationModel(gaza, gaza.draw(rng), rng, make_protocol("penholder"), seed=seed)
+
+    a, b, c = build(5), build(5), build(6)
+    assert a.random.random() == b.random.random() != c.random.random()
+    assert a.run().to_json() == b.run().to_json()
+
+
+def test_before_round_one_no_state_shows_an_intention_or_a_commitment(gaza: Scenario) -> None:
+    m = make_model(gaza, 1)
+    assert all(s.intention is None and s.committed is False for s in m.actors)
+    m.step()
+    assert {s.intention for s in m.actors if s.on_council} <= {"yes", "abstain", "no"}
+    assert any(s.intention is not None for s in m.actors)
