@@ -443,6 +443,7 @@ def test_risk_exponents_by_hand_including_a_tie_in_security():
 
     cfg = EUConfig(q=0.7, t=0.4)
     cases = [([0.0, 0.3, 0.45, 0.8, 1.0], [1.0, 0.5, 0.8, 0.3, 0.9], [0.9, 0.6, 0.4, 0.8, 0.5]),
+             ([0.45, 0.5, 0.55], [1.0, 0.6, 0.8], [0.3, 0.2, 0.4]),  # securities within 0.07
              ([0.2, 0.8], [1.0, 1.0], [0.5, 0.5])]  # a symmetric pair: equally secure  # fmt: skip
     for x, c, s in cases:
         xa, ca, sa = np.array([x]), np.array([c]), np.array([s])
@@ -468,8 +469,10 @@ def test_risk_exponents_by_hand_including_a_tie_in_security():
 def test_actors_on_the_same_position_make_each_other_no_offer():
     """Two actors share a position: neither challenges the other (there is nothing to move),
     so each moves only on others' offers, as in the scalar round."""
+    # (with t below 1/2 a challenge between two actors on the same spot would be worth
+    # something: -(1 - q) |x - mu| (2t - 1) > 0; it is still no offer)
     x, c, s = [0.0, 0.45, 0.45, 1.0], [1.0, 0.5, 0.8, 0.9], [0.9, 0.6, 0.4, 0.5]
-    cfg = EUConfig(q=0.3, t=0.6)
+    cfg = EUConfig(q=0.3, t=0.4)
     got = eu_round(np.array([x]), np.array([c]), np.array([s]), np.ones((1, 4), bool), cfg)
     want = hand_round(x, c, s, cfg.q, cfg.t, True)
     np.testing.assert_allclose(got[0], want, atol=1e-12)
@@ -556,3 +559,32 @@ def test_under_the_compromise_a_member_intends_no_on_a_text_across_its_red_line(
     assert r.drafts[0].text == {"mandate": "endorses", "lead": "regional"}
     assert m.actors[Scenario.from_data(data).index["P"]].intention == "no"
     assert r.votes["P"] == "no" and r.outcome == "vetoed"
+
+
+def test_expected_utility_with_only_unordered_clauses_takes_the_compromise_option():
+    """No ordered or scale clause: nothing for the expected-utility rounds to move; the text is
+    the compromise option of each unordered clause ('regional', as in the minimal case)."""
+    data = yaml.safe_load((ROOT / "scenarios" / "minimal.yaml").read_text())
+    del data["clauses"]["mandate"]
+    for actor in data["actors"].values():
+        actor.get("ideal", {}).pop("mandate", None)
+        actor.get("salience", {}).pop("mandate", None)
+        actor.get("troops", {}).pop("min_option", None)
+    r = run(Scenario.from_data(data), seed=1, protocol="expected-utility")
+    assert r.drafts[0].text == {"lead": "regional"}
+
+
+def test_an_actor_with_no_salience_on_an_ordered_clause_takes_no_part_in_its_rounds():
+    """The minimal case with T indifferent to the mandate (salience 0): the expected-utility
+    protocol leaves T out of the mandate's rounds, exactly as eu_round with T inactive."""
+    data = yaml.safe_load((ROOT / "scenarios" / "minimal.yaml").read_text())
+    data["actors"]["T"]["salience"] = {"mandate": 0.0}
+    m = make_model(Scenario.from_data(data), 1, protocol="expected-utility")
+    proto = m.protocol
+    assert proto.active[0].tolist() == [True, True, True, False]  # E, P, Q, T
+    x0 = proto.x.copy()
+    m.step()
+    want = eu_round(x0, proto.c, proto.s, proto.active, proto.config, m.rng)
+    np.testing.assert_allclose(proto.x, want)
+    everyone = eu_round(x0, proto.c, proto.s, np.ones_like(proto.active), proto.config)
+    assert not np.allclose(want, everyone)  # T taking part would change the round
