@@ -562,6 +562,30 @@ def test_without_a_chunk_size_each_worker_gets_four_chunks_recorded_for_resume(
     assert table(out).equals(table(reference))
 
 
+def test_a_resume_with_chunks_left_runs_them_on_the_workers_asked_for(
+    scenario_file, reference, tmp_path, monkeypatch
+):
+    """Interrupted after one of six chunks, a resume with two workers runs the five left on two
+    local processes (not in this process), and the table is the reference's."""
+    real, ran = sw.run_chunk, []
+
+    def spy(plan, chunk):
+        ran.append(chunk.index)
+        if len(ran) == 2:
+            raise KeyboardInterrupt
+        return real(plan, chunk)
+
+    monkeypatch.setattr(sw, "run_chunk", spy)
+    out = tmp_path / "w"
+    kw = {"runs": 300, "seed": 7, "chunk_size": 50}
+    with pytest.raises(Interrupted):
+        do_sweep(scenario_file, out, workers=1, **kw)
+    monkeypatch.setattr(sw, "run_chunk", real)
+    report = do_sweep(scenario_file, out, workers=2, resume=True, **kw)
+    assert (report.backend, report.ran) == ("2 local processes", 250)
+    assert table(out).equals(table(reference))
+
+
 class _TornFile:
     """A file whose first write puts half the bytes on disk, then fails (a full disk)."""
 
