@@ -171,6 +171,27 @@ def test_an_amendments_pressure_weighs_each_change_by_the_salience_of_its_clause
     assert demand["weight"] == pytest.approx(0.336, abs=1e-6)
 
 
+def test_a_caucus_presses_its_common_change_and_nobody_else_is_drawn_in() -> None:
+    """The minimal case with P and Q in one caucus: alone, P would press its pair (endorses,
+    un); together they press the change both gain from, 'endorses'. E (the drafter) and T
+    (off the Council, with no ties) press nothing."""
+    data = yaml.safe_load((SCENARIOS / "minimal.yaml").read_text())
+    data["groups"] = {"PQ": {"name": "P and Q", "members": ["P", "Q"]}}
+    r = sim.run(Scenario.from_data(data), seed=1)
+    assert r.path[0].amendments == [{"actor": "P", "changes": {"mandate": "endorses"}},
+                                    {"actor": "Q", "changes": {"mandate": "endorses"}}]  # fmt: skip
+
+
+def test_a_demand_for_the_first_change_in_the_neighbourhood_is_pressed() -> None:
+    """Q's ideal is 'welcomes', the first single change from the opening draft (index 0 of
+    the neighbourhood): its demand is pressed like any other."""
+    data = yaml.safe_load((SCENARIOS / "minimal.yaml").read_text())
+    data["actors"]["Q"]["ideal"] = {"mandate": "welcomes"}
+    r = sim.run(Scenario.from_data(data), seed=1)
+    demands = {(d["actor"], d["clause"], d["option"]) for d in r.path[0].demands}
+    assert demands == {("P", "mandate", "endorses"), ("Q", "mandate", "welcomes")}
+
+
 def _broken_rule_texts(rule: bool, seed: int) -> list[dict[str, str]]:
     """Every text drafted, tabled or put up as a rival in a Gaza run that uses all necessary
     measures under less than an authorizing mandate (with ``rule``, a coherence rule forbids
