@@ -490,6 +490,7 @@ def test_why_there_was_no_agreement_without_a_red_line() -> None:
     data = nothing_passes(max_rounds=1)
     data["actors"]["P"].update(red_lines={})
     data["actors"]["P"]["vote"]["noise"] = 0
+    data["council"]["members"] = ["E", "P", "Q"]  # P second: named for its chance, not its place
     assert _why(data) == ("no_agreement", {
         "kind": "deadline", "actor": "P", "clause": None, "option": None,
         "text": "no agreement by the deadline: no text the penholder accepts had a chance of "
@@ -576,3 +577,28 @@ def test_before_round_one_no_state_shows_an_intention_or_a_commitment(gaza: Scen
     m.step()
     assert {s.intention for s in m.actors if s.on_council} <= {"yes", "abstain", "no"}
     assert any(s.intention is not None for s in m.actors)
+
+
+def test_why_a_veto_on_the_record_names_the_red_line_it_crosses() -> None:
+    """The drafter tables a draft P must veto, to have the veto on the record (audience 1,
+    weight 5); the reason names the red line the text crosses (P's on the lead, 'regional')."""
+    from tests.test_drafting_rules import nothing_passes
+
+    data = nothing_passes()
+    data["actors"]["E"]["audience"] = 1.0
+    data["behaviour"] = {"audience_weight": 5.0}
+    assert _why(data) == ("vetoed", {
+        "kind": "on_record", "actor": "P", "clause": "lead", "option": "regional",
+        "text": "vetoed by Permanent member: tabled to put the veto on the record; the text "
+                "crosses its red line on force leadership (regional)"})  # fmt: skip
+
+
+def test_a_state_off_the_council_presses_through_ties_worth_at_most_one() -> None:
+    """T sits off the Council; P and Q each put 0.8 on it: its channel is min(1, 1.6) = 1,
+    as for a member. With no ties it cannot press at all."""
+    data = yaml.safe_load((SCENARIOS / "minimal.yaml").read_text())
+    t = list(data["actors"]).index("T")
+    assert make_model(Scenario.from_data(data), 1).channel[t] == 0.0
+    data["actors"]["P"]["ties"] = {"T": 0.8}
+    data["actors"]["Q"]["ties"] = {"T": 0.8}
+    assert make_model(Scenario.from_data(data), 1).channel.tolist() == [1.0, 1.0, 1.0, 1.0]
