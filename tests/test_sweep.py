@@ -476,6 +476,30 @@ def test_resume_runs_only_the_chunks_whose_parts_are_missing(
     assert table(out).equals(table(reference))
 
 
+def stopped_sweep(scenario_file: Path, out: Path, monkeypatch, saved: int, record: bool = True,
+                  **kw) -> list[int]:  # fmt: skip
+    """A one-worker sweep that Ctrl-C stops as chunk ``saved`` starts (chunks 0 to saved - 1
+    are saved). From then on the chunk runner records each chunk it runs in the list returned;
+    without ``record`` the real runner is put back (worker processes cannot run a test's
+    closure)."""
+    real, ran = sw.run_chunk, []
+
+    def stop(plan, chunk):
+        if chunk.index == saved:
+            raise KeyboardInterrupt
+        return real(plan, chunk)
+
+    def recorder(plan, chunk):
+        ran.append(chunk.index)
+        return real(plan, chunk)
+
+    monkeypatch.setattr(sw, "run_chunk", stop)
+    with pytest.raises(Interrupted):
+        do_sweep(scenario_file, out, **{**kw, "workers": 1})
+    monkeypatch.setattr(sw, "run_chunk", recorder if record else real)
+    return ran
+
+
 def test_resume_reruns_a_damaged_part_and_says_so_in_the_manifest(
     scenario_file, reference, tmp_path, monkeypatch
 ):
@@ -483,27 +507,21 @@ def test_resume_reruns_a_damaged_part_and_says_so_in_the_manifest(
     Resuming reruns that chunk and the three never run; while it runs the manifest says
     "running" and records the resume (its command, when, and the damaged part); the report
     names the part; the folder ends complete with the record kept and the same table."""
-    real, ran, interrupt, seen = sw.run_chunk, [], [True], []
-
-    def spy(plan, chunk):
-        ran.append(chunk.index)
-        if interrupt[0] and len(ran) == 4:
-            raise KeyboardInterrupt
-        if not interrupt[0] and not seen:
-            seen.append(json.loads((out / "manifest.json").read_text()))
-        return real(plan, chunk)
-
-    monkeypatch.setattr(sw, "run_chunk", spy)
     out = tmp_path / "d"
     kw = {"runs": 300, "seed": 7, "chunk_size": 50, "workers": 1}
-    with pytest.raises(Interrupted):
-        do_sweep(scenario_file, out, **kw)
+    ran = stopped_sweep(scenario_file, out, monkeypatch, saved=3, **kw)
     part = out / "parts" / "runs-p0000-c000001.arrow"
     data = bytearray(part.read_bytes())
     data[len(data) // 2] ^= 0xFF
     part.write_bytes(bytes(data))
-    ran.clear()
-    interrupt[0] = False
+    seen, record = [], sw.run_chunk
+
+    def look(plan, chunk):  # the manifest on disk as the first chunk of the resume starts
+        if not seen:
+            seen.append(json.loads((out / "manifest.json").read_text()))
+        return record(plan, chunk)
+
+    monkeypatch.setattr(sw, "run_chunk", look)
     report = do_sweep(scenario_file, out, resume=True, **kw)
     assert ran == [1, 3, 4, 5] and report.ran == 200 and report.status == "resume"
     assert [r.split(" ")[0] for r in report.repaired] == ["parts/runs-p0000-c000001.arrow"]
@@ -524,22 +542,12 @@ def test_resume_reruns_a_damaged_part_and_says_so_in_the_manifest(
 def test_resume_without_damage_records_no_damaged_parts(scenario_file, tmp_path, monkeypatch):
     """The control: a resume with every saved part intact records the resume without the
     ``rerun_damaged`` key, and its report names no part."""
-    real, ran = sw.run_chunk, []
-
-    def spy(plan, chunk):
-        ran.append(chunk.index)
-        if len(ran) == 2:
-            raise KeyboardInterrupt
-        return real(plan, chunk)
-
-    monkeypatch.setattr(sw, "run_chunk", spy)
     out = tmp_path / "n"
     kw = {"runs": 100, "seed": 7, "chunk_size": 50, "workers": 1}
-    with pytest.raises(Interrupted):
-        do_sweep(scenario_file, out, **kw)
+    ran = stopped_sweep(scenario_file, out, monkeypatch, saved=1, **kw)
     report = do_sweep(scenario_file, out, resume=True, **kw)
     (entry,) = json.loads((out / "manifest.json").read_text())["resumed"]
-    assert report.repaired == [] and set(entry) == {"command", "at"}
+    assert ran == [1] and report.repaired == [] and set(entry) == {"command", "at"}
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -567,20 +575,9 @@ def test_a_resume_with_chunks_left_runs_them_on_the_workers_asked_for(
 ):
     """Interrupted after one of six chunks, a resume with two workers runs the five left on two
     local processes (not in this process), and the table is the reference's."""
-    real, ran = sw.run_chunk, []
-
-    def spy(plan, chunk):
-        ran.append(chunk.index)
-        if len(ran) == 2:
-            raise KeyboardInterrupt
-        return real(plan, chunk)
-
-    monkeypatch.setattr(sw, "run_chunk", spy)
     out = tmp_path / "w"
     kw = {"runs": 300, "seed": 7, "chunk_size": 50}
-    with pytest.raises(Interrupted):
-        do_sweep(scenario_file, out, workers=1, **kw)
-    monkeypatch.setattr(sw, "run_chunk", real)
+    stopped_sweep(scenario_file, out, monkeypatch, saved=1, record=False, **kw)
     report = do_sweep(scenario_file, out, workers=2, resume=True, **kw)
     assert (report.backend, report.ran) == ("2 local processes", 250)
     assert table(out).equals(table(reference))
