@@ -113,26 +113,20 @@ def amendments(
     change_clause: np.ndarray,  # (S,) clause each change touches
     pair_index: np.ndarray,  # (S, S) index of the text combining two changes (-1: same clause)
     active: np.ndarray,  # (A,) bool: actors pressing for changes
-) -> tuple[np.ndarray, np.ndarray]:
+) -> np.ndarray:
     """Each active actor tables an amendment: its two best changes on different clauses
     together (a pair text index, offset by S) when the second also gains it something, else
-    its best single change; -1 when nothing gains it.
-
-    Returns (candidate index into [singles, pairs] or -1, the amendment's gain by the actor's
-    own reckoning of each change, summed)."""
+    its best single change; -1 when nothing gains it. Returns the candidate index into
+    [singles, pairs], or -1."""
     first = gain.argmax(axis=1)  # ties: the earlier change
     rows = np.arange(len(gain))
-    g1 = gain[rows, first]
     # the best change on another clause than the first (ties: the earlier change)
     other = change_clause[None, :] != change_clause[first][:, None]
     second = np.where(other, gain, -np.inf).argmax(axis=1)
-    has_second = other.any(axis=1)
-    g2 = np.where(has_second, gain[rows, second], 0.0)
-    pair = np.where(has_second & (g2 > 1e-9), pair_index[first, second], -1)
+    g2 = np.where(other.any(axis=1), gain[rows, second], 0.0)
+    pair = np.where(g2 > 1e-9, pair_index[first, second], -1)
     pick = np.where(pair >= 0, len(change_clause) + pair, first)
-    total = g1 + np.where(pair >= 0, g2, 0.0)
-    ok = active & (g1 > 1e-9)
-    return np.where(ok, pick, -1), np.where(ok, total, 0.0)
+    return np.where(active & (gain[rows, first] > 1e-9), pick, -1)
 
 
 def caucus_choice(

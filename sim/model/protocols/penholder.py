@@ -181,16 +181,16 @@ class PenholderProtocol:
         wanted = aspiration(t, deadline, 1.0, p.status_quo, float(p.firmness))
         active = (view[:, 0] < wanted - EPS) & model.presses
         active[sc.drafters] = False
-        pick, _ = amendments(gain, near.clause, near.pair_index, active)
+        pick = amendments(gain, near.clause, near.pair_index, active)
         # each change of the amendment weighs its gain by the actor's salience on its clause
         # (a pair: its two single changes, the first and second of the pair)
         is_pair = pick >= n_single
         pair = np.where(is_pair, pick - n_single, 0)
         one = np.where(is_pair, f.first[pair] if len(f.first) else 0, np.maximum(pick, 0))
         two = np.where(is_pair, f.second[pair] if len(f.second) else 0, -1)
-        rows, salience = np.arange(len(pick)), p.salience[model.actor_index]
-        pressed = salience[rows, near.clause[one]] * gain[rows, one] + np.where(
-            two >= 0, salience[rows, near.clause[two]] * gain[rows, two], 0.0
+        who, salience = np.arange(len(pick)), p.salience[model.actor_index]
+        pressed = salience[who, near.clause[one]] * gain[who, one] + np.where(
+            two >= 0, salience[who, near.clause[two]] * gain[who, two], 0.0
         )
         weight = np.where(pick >= 0, p.capability * pressed * model.channel, 0.0)
         if len(sc.groups):
