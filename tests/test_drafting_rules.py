@@ -81,26 +81,19 @@ def test_without_the_red_line_the_penholder_tables_the_welcoming_text(protocol: 
         assert r.outcome in ("adopted", "failed"), seed
 
 
-def test_an_opening_draft_across_a_co_penholders_red_line_is_moved_off_it() -> None:
-    """The same for a co-penholder's red line, on the option the penholder itself likes best
-    (E prefers a UN lead; its co-penholder Q red-lines it): the opening moves to 'regional'."""
+@pytest.mark.parametrize("whose", ["penholder", "co-penholder"])
+def test_an_opening_draft_across_a_drafting_red_line_is_moved_off_it(whose: str) -> None:
+    """The file's opening draft (`negotiation.opening_draft`) sets a UN lead, which crosses a
+    red line of the drafting side: E's own, or its co-penholder Q's on the option E itself likes
+    best (E prefers a UN lead). The default protocol opens instead with the best text one or
+    two clauses away that does not: a regional lead."""
     data = minimal()
-    data["council"]["co_penholders"] = ["Q"]
-    data["actors"]["Q"]["red_lines"] = {"lead": ["un"]}
-    data["actors"]["E"]["utility"] = {"lead": {"regional": 0.0, "un": 1.0}}
-    data["negotiation"]["opening_draft"] = {"lead": "un"}
-    scenario = Scenario.from_data(data)
-    for seed in range(10):
-        r = sim.run(scenario, seed=seed, protocol="penholder")
-        assert r.opening["lead"] == "regional" and r.path[0].text["lead"] == "regional"
-        assert all(t["lead"] != "un" for t in drafted_texts(r))
-
-
-def test_an_opening_draft_across_the_penholders_red_line_is_moved_off_it() -> None:
-    """The file's opening draft (`negotiation.opening_draft`) crosses E's red line: the default
-    protocol opens instead with the best text one or two clauses away that does not."""
-    data = minimal()
-    data["actors"]["E"]["red_lines"] = {"lead": ["un"]}
+    if whose == "penholder":
+        data["actors"]["E"]["red_lines"] = {"lead": ["un"]}
+    else:
+        data["council"]["co_penholders"] = ["Q"]
+        data["actors"]["Q"]["red_lines"] = {"lead": ["un"]}
+        data["actors"]["E"]["utility"] = {"lead": {"regional": 0.0, "un": 1.0}}
     data["negotiation"]["opening_draft"] = {"lead": "un"}
     scenario = Scenario.from_data(data)
     for seed in range(10):
