@@ -93,7 +93,7 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["tally"]:
         print("\n".join(tally(argv[1:])) or "no mutants run yet under ./mutants/")
         return 0
-    print(__doc__.strip().splitlines()[2:4], file=sys.stderr)
+    print("usage:\n" + "\n".join(__doc__.strip().splitlines()[2:4]), file=sys.stderr)
     return 2
 
 
